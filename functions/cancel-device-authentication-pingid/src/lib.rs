@@ -1,0 +1,86 @@
+//! `cancelDeviceAuthenticationPingID`: abandons an authentication (the user signed out, or
+//! wants another device, or to add one).
+//!
+//! `reason` follows the connector: `SIGNOUT`, `CHANGE_DEVICE` and `ADD_DEVICE` pass through;
+//! anything else, or none, becomes `DEFAULT`.
+//!
+//! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
+//! `Content-Type: application/vnd.pingidentity.cancel.push.authentication+json`.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use shared::pingone::DeviceAuthenticationOutput;
+use shared::{Error, Field, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct CancelDeviceAuthentication;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The authentication to cancel.
+    pub device_authentication_id: String,
+    /// Why; see [`reason`].
+    pub reason: Option<String>,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("deviceAuthenticationId").required(),
+        Field::string("reason")
+            .max_length(100)
+            .describe("SIGNOUT, CHANGE_DEVICE or ADD_DEVICE; anything else means DEFAULT"),
+    ])
+});
+
+/// The reason PingOne is told.
+pub fn reason(given: Option<&str>) -> &'static str {
+    match given {
+        Some("SIGNOUT") => "SIGNOUT",
+        Some("CHANGE_DEVICE") => "CHANGE_DEVICE",
+        Some("ADD_DEVICE") => "ADD_DEVICE",
+        _ => "DEFAULT",
+    }
+}
+
+impl Handler for CancelDeviceAuthentication {
+    const ID: &'static str = "cancelDeviceAuthenticationPingID";
+    type Input = Input;
+    type Output = DeviceAuthenticationOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DeviceAuthenticationOutput, Error> {
+        let response = invocation
+            .pingone()
+            .cancel_device_authentication(
+                &input.device_authentication_id,
+                reason(input.reason.as_deref()),
+            )
+            .await?;
+        DeviceAuthenticationOutput::try_from(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason;
+
+    #[test]
+    fn known_reasons_pass_and_everything_else_is_default() {
+        assert_eq!(reason(Some("SIGNOUT")), "SIGNOUT");
+        assert_eq!(reason(Some("CHANGE_DEVICE")), "CHANGE_DEVICE");
+        assert_eq!(reason(Some("ADD_DEVICE")), "ADD_DEVICE");
+        assert_eq!(reason(Some("signout")), "DEFAULT");
+        assert_eq!(reason(Some("anything")), "DEFAULT");
+        assert_eq!(reason(None), "DEFAULT");
+    }
+}

@@ -1,0 +1,400 @@
+//! `createDeviceAuthenticationPingID`: starts an MFA authentication for a user.
+//!
+//! `selectedDevice` says which device:
+//! - `default` (or absent, without `selectedDeviceId`): the policy decides — the user's default
+//!   device, or `DEVICE_SELECTION_REQUIRED` with the devices to choose from;
+//! - `id` (or absent, with `selectedDeviceId`): that paired device;
+//! - `oneTime`: a device used for this session only, without pairing: `oneTimeDeviceType`
+//!   SMS, VOICE or EMAIL and the matching `oneTimeSmsDevice` / `oneTimeVoiceDevice` /
+//!   `oneTimeEmailDevice`.
+//!
+//! `otp` lets the user type a passcode up front (TOTP or HOTP codes): PingOne checks it against
+//! the selected device, or every applicable device when none is selected.
+//!
+//! Inputs must agree with each other; every disagreement is reported like a schema violation,
+//! none is silently ignored.
+//!
+//! PingOne: `POST {auth}/{envId}/deviceAuthentications`. Where the references leave the body
+//! open we chose, and mark [I]: the OTP on start travels as `selectedDevice.otp`; the browser's
+//! `userAgent` as top-level `userAgent`; `ip` and `applicationName` as `clientContext`, the
+//! context PingID shows the user with a push.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use shared::pingone::DeviceAuthenticationOutput;
+use shared::schema::{EMAIL_PATTERN, OTP_PATTERN, PHONE_PATTERN};
+use shared::secrets::Secret;
+use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct CreateDeviceAuthentication;
+
+/// Which device the authentication uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Selection {
+    /// The policy decides.
+    #[serde(rename = "default")]
+    Default,
+    /// The device in `selectedDeviceId`.
+    #[serde(rename = "id")]
+    Id,
+    /// A one-time device.
+    #[serde(rename = "oneTime")]
+    OneTime,
+}
+
+/// Kinds of one-time devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OneTimeType {
+    /// A text message to a phone.
+    #[serde(rename = "SMS")]
+    Sms,
+    /// A voice call to a phone.
+    #[serde(rename = "VOICE")]
+    Voice,
+    /// An e-mail.
+    #[serde(rename = "EMAIL")]
+    Email,
+}
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The user to authenticate.
+    pub user_id: String,
+    /// Which device; see the module docs.
+    pub selected_device: Option<Selection>,
+    /// The paired device to use.
+    pub selected_device_id: Option<String>,
+    /// Kind of one-time device.
+    pub one_time_device_type: Option<OneTimeType>,
+    /// Phone for a one-time SMS.
+    pub one_time_sms_device: Option<String>,
+    /// Phone for a one-time voice call.
+    pub one_time_voice_device: Option<String>,
+    /// Address for a one-time e-mail.
+    pub one_time_email_device: Option<String>,
+    /// A passcode typed up front.
+    pub otp: Option<Secret<String>>,
+    /// The MFA (PingID) policy to apply instead of the environment's default.
+    pub workforce_policy_mfa_policy_id: Option<String>,
+    /// The browser's user agent.
+    pub user_agent: Option<String>,
+    /// The user's IP address.
+    pub ip: Option<String>,
+    /// The application the user is signing in to.
+    pub application_name: Option<String>,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("selectedDevice")
+            .one_of(&["default", "id", "oneTime"])
+            .describe("default device (policy), a paired device by id, or a one-time device"),
+        Field::id("selectedDeviceId").describe("paired device to use (selectedDevice = id)"),
+        Field::string("oneTimeDeviceType")
+            .one_of(&["SMS", "VOICE", "EMAIL"])
+            .describe("kind of one-time device (selectedDevice = oneTime)"),
+        Field::string("oneTimeSmsDevice")
+            .max_length(16)
+            .pattern(PHONE_PATTERN)
+            .describe("phone for a one-time SMS, international format"),
+        Field::string("oneTimeVoiceDevice")
+            .max_length(16)
+            .pattern(PHONE_PATTERN)
+            .describe("phone for a one-time voice call, international format"),
+        Field::string("oneTimeEmailDevice")
+            .max_length(254)
+            .pattern(EMAIL_PATTERN)
+            .describe("address for a one-time e-mail"),
+        Field::string("otp")
+            .max_length(64)
+            .pattern(OTP_PATTERN)
+            .describe("passcode entered up front (TOTP/HOTP)"),
+        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id"),
+        Field::string("userAgent").max_length(1000).describe("the browser's user agent"),
+        Field::string("ip").max_length(100).describe("the user's IP address"),
+        Field::string("applicationName")
+            .max_length(100)
+            .describe("application shown to the user"),
+    ])
+});
+
+/// The device PingOne is asked to use, once the inputs agree.
+#[derive(Debug, PartialEq)]
+enum Target<'a> {
+    PolicyDefault,
+    Paired(&'a str),
+    OneTime { kind: OneTimeType, contact: &'a str },
+}
+
+impl Input {
+    /// Resolves `selectedDevice` and the fields that go with it, listing every disagreement.
+    fn target(&self) -> Result<Target<'_>, Error> {
+        let mut problems = Vec::new();
+        let mut problem = |field: &str, text: &str| {
+            problems.push(FieldProblem::new(format!("properties.{field}"), text));
+        };
+        let selection = self.selected_device.unwrap_or(match self.selected_device_id {
+            Some(_) => Selection::Id,
+            None => Selection::Default,
+        });
+        let one_time_fields = [
+            ("oneTimeDeviceType", self.one_time_device_type.is_some()),
+            ("oneTimeSmsDevice", self.one_time_sms_device.is_some()),
+            ("oneTimeVoiceDevice", self.one_time_voice_device.is_some()),
+            ("oneTimeEmailDevice", self.one_time_email_device.is_some()),
+        ];
+        let target = match selection {
+            Selection::Default | Selection::Id => {
+                for (field, _) in one_time_fields.iter().filter(|(_, given)| *given) {
+                    problem(field, "applies only when selectedDevice is oneTime");
+                }
+                match (selection, self.selected_device_id.as_deref()) {
+                    (Selection::Id, Some(id)) => Some(Target::Paired(id)),
+                    (Selection::Id, None) => {
+                        problem("selectedDeviceId", "is required when selectedDevice is id");
+                        None
+                    }
+                    (_, Some(_)) => {
+                        problem("selectedDeviceId", "must not be given when selectedDevice is default");
+                        None
+                    }
+                    (_, None) => Some(Target::PolicyDefault),
+                }
+            }
+            Selection::OneTime => {
+                if self.selected_device_id.is_some() {
+                    problem("selectedDeviceId", "must not be given with a one-time device");
+                }
+                if self.otp.is_some() {
+                    problem("otp", "must not be given with a one-time device: its passcode is sent after the start");
+                }
+                match self.one_time_device_type {
+                    None => {
+                        problem("oneTimeDeviceType", "is required when selectedDevice is oneTime");
+                        None
+                    }
+                    Some(kind) => {
+                        let (field, contact) = match kind {
+                            OneTimeType::Sms => ("oneTimeSmsDevice", &self.one_time_sms_device),
+                            OneTimeType::Voice => ("oneTimeVoiceDevice", &self.one_time_voice_device),
+                            OneTimeType::Email => ("oneTimeEmailDevice", &self.one_time_email_device),
+                        };
+                        for (other, _) in one_time_fields[1..]
+                            .iter()
+                            .filter(|(name, given)| *given && *name != field)
+                        {
+                            problem(other, "does not match oneTimeDeviceType");
+                        }
+                        match contact.as_deref() {
+                            Some(contact) => Some(Target::OneTime { kind, contact }),
+                            None => {
+                                problem(field, "is required for this oneTimeDeviceType");
+                                None
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        match target {
+            Some(target) if problems.is_empty() => Ok(target),
+            _ => Err(Error::Validation(problems)),
+        }
+    }
+
+    /// The PingOne request body.
+    fn request_body(&self) -> Result<Value, Error> {
+        let mut body = json!({ "user": { "id": self.user_id } });
+        let mut selected = Map::new();
+        match self.target()? {
+            Target::PolicyDefault => {}
+            Target::Paired(id) => {
+                selected.insert("id".into(), json!(id));
+            }
+            Target::OneTime { kind, contact } => {
+                let one_time = match kind {
+                    OneTimeType::Sms => json!({ "type": "SMS", "phone": contact }),
+                    OneTimeType::Voice => json!({ "type": "VOICE", "phone": contact }),
+                    OneTimeType::Email => json!({ "type": "EMAIL", "email": contact }),
+                };
+                selected.insert("oneTime".into(), one_time);
+            }
+        }
+        if let Some(otp) = &self.otp {
+            selected.insert("otp".into(), json!(otp.expose()));
+        }
+        if !selected.is_empty() {
+            body["selectedDevice"] = Value::Object(selected);
+        }
+        if let Some(policy) = &self.workforce_policy_mfa_policy_id {
+            body["policy"] = json!({ "id": policy });
+        }
+        if let Some(user_agent) = &self.user_agent {
+            body["userAgent"] = json!(user_agent);
+        }
+        let mut context = Map::new();
+        if let Some(ip) = &self.ip {
+            context.insert("ip".into(), json!(ip));
+        }
+        if let Some(name) = &self.application_name {
+            context.insert("applicationName".into(), json!(name));
+        }
+        if !context.is_empty() {
+            body["clientContext"] = Value::Object(context);
+        }
+        Ok(body)
+    }
+}
+
+impl Handler for CreateDeviceAuthentication {
+    const ID: &'static str = "createDeviceAuthenticationPingID";
+    type Input = Input;
+    type Output = DeviceAuthenticationOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DeviceAuthenticationOutput, Error> {
+        let body = input.request_body()?;
+        let response = invocation.pingone().create_device_authentication(body).await?;
+        DeviceAuthenticationOutput::try_from(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALICE: &str = "a11ce000-0000-4000-8000-000000000001";
+    const DEVICE: &str = "a11ce000-0000-4000-8000-0000000000d2";
+
+    fn input(properties: Value) -> Input {
+        let mut properties = properties;
+        properties["userId"] = json!(ALICE);
+        let validated = SCHEMA.validate(&json!({ "properties": properties })).unwrap();
+        serde_json::from_value(Value::Object(validated)).unwrap()
+    }
+
+    fn problems(properties: Value) -> Vec<String> {
+        match input(properties).request_body() {
+            Err(Error::Validation(problems)) => {
+                problems.into_iter().map(|p| format!("{}: {}", p.field, p.problem)).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_default_device_sends_only_the_user() {
+        assert_eq!(input(json!({})).request_body().unwrap(), json!({"user": {"id": ALICE}}));
+        let explicit = input(json!({"selectedDevice": "default"})).request_body().unwrap();
+        assert_eq!(explicit, json!({"user": {"id": ALICE}}));
+    }
+
+    #[test]
+    fn a_paired_device_by_id_with_or_without_the_selector() {
+        let expected = json!({"user": {"id": ALICE}, "selectedDevice": {"id": DEVICE}});
+        let implicit = input(json!({"selectedDeviceId": DEVICE})).request_body().unwrap();
+        let explicit = input(json!({"selectedDevice": "id", "selectedDeviceId": DEVICE}));
+        assert_eq!(implicit, expected);
+        assert_eq!(explicit.request_body().unwrap(), expected);
+    }
+
+    #[test]
+    fn one_time_devices_carry_their_contact() {
+        let sms = input(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "SMS",
+            "oneTimeSmsDevice": "+15555550123"}));
+        assert_eq!(
+            sms.request_body().unwrap()["selectedDevice"],
+            json!({"oneTime": {"type": "SMS", "phone": "+15555550123"}})
+        );
+        let voice = input(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "VOICE",
+            "oneTimeVoiceDevice": "+15555550123"}));
+        assert_eq!(
+            voice.request_body().unwrap()["selectedDevice"]["oneTime"]["type"],
+            "VOICE"
+        );
+        let email = input(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "EMAIL",
+            "oneTimeEmailDevice": "guest@example.com"}));
+        assert_eq!(
+            email.request_body().unwrap()["selectedDevice"],
+            json!({"oneTime": {"type": "EMAIL", "email": "guest@example.com"}})
+        );
+    }
+
+    #[test]
+    fn an_otp_on_start_rides_with_the_selection() {
+        let body = input(json!({"otp": "123456"})).request_body().unwrap();
+        assert_eq!(body["selectedDevice"], json!({"otp": "123456"}));
+        let with_device = input(json!({"selectedDeviceId": DEVICE, "otp": "123456"}));
+        assert_eq!(
+            with_device.request_body().unwrap()["selectedDevice"],
+            json!({"id": DEVICE, "otp": "123456"})
+        );
+    }
+
+    #[test]
+    fn policy_and_context_are_passed_on() {
+        let policy = "b0b00000-0000-4000-8000-0000000000f1";
+        let body = input(json!({"workforcePolicyMfaPolicyId": policy, "userAgent": "Mozilla/5.0",
+            "ip": "192.0.2.1", "applicationName": "Payroll"}))
+        .request_body()
+        .unwrap();
+        assert_eq!(body["policy"], json!({"id": policy}));
+        assert_eq!(body["userAgent"], "Mozilla/5.0");
+        assert_eq!(body["clientContext"], json!({"ip": "192.0.2.1", "applicationName": "Payroll"}));
+    }
+
+    #[test]
+    fn disagreeing_inputs_are_all_reported() {
+        assert_eq!(
+            problems(json!({"selectedDevice": "id"})),
+            ["properties.selectedDeviceId: is required when selectedDevice is id"]
+        );
+        assert_eq!(
+            problems(json!({"selectedDevice": "oneTime", "otp": "123456", "selectedDeviceId": DEVICE})),
+            [
+                "properties.selectedDeviceId: must not be given with a one-time device",
+                "properties.otp: must not be given with a one-time device: its passcode is sent after the start",
+                "properties.oneTimeDeviceType: is required when selectedDevice is oneTime",
+            ]
+        );
+        assert_eq!(
+            problems(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "EMAIL",
+                "oneTimeSmsDevice": "+15555550123"})),
+            [
+                "properties.oneTimeSmsDevice: does not match oneTimeDeviceType",
+                "properties.oneTimeEmailDevice: is required for this oneTimeDeviceType",
+            ]
+        );
+        assert_eq!(
+            problems(json!({"selectedDevice": "default", "selectedDeviceId": DEVICE,
+                "oneTimeDeviceType": "SMS"})),
+            [
+                "properties.oneTimeDeviceType: applies only when selectedDevice is oneTime",
+                "properties.selectedDeviceId: must not be given when selectedDevice is default",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_schema_refuses_bad_contacts() {
+        let body = json!({"properties": {"userId": ALICE, "oneTimeSmsDevice": "5555550123",
+            "oneTimeEmailDevice": "nobody"}});
+        let Err(Error::Validation(problems)) = SCHEMA.validate(&body) else {
+            panic!("expected violations");
+        };
+        assert_eq!(problems.len(), 2);
+    }
+}

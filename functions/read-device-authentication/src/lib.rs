@@ -1,0 +1,52 @@
+//! `readDeviceAuthentication`: the current state of an MFA authentication. Flows poll it while
+//! a push waits for the user (`PUSH_CONFIRMATION_REQUIRED` → `COMPLETED`, `FAILED` or
+//! `PUSH_CONFIRMATION_TIMED_OUT`) instead of a Lambda blocking on the phone.
+//!
+//! PingOne: `GET {auth}/{envId}/deviceAuthentications/{id}`.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use shared::pingone::DeviceAuthenticationOutput;
+use shared::{Error, Field, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct ReadDeviceAuthentication;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The authentication to read.
+    pub device_authentication_id: String,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("deviceAuthenticationId")
+            .required()
+            .describe("id returned by createDeviceAuthenticationPingID"),
+    ])
+});
+
+impl Handler for ReadDeviceAuthentication {
+    const ID: &'static str = "readDeviceAuthentication";
+    type Input = Input;
+    type Output = DeviceAuthenticationOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DeviceAuthenticationOutput, Error> {
+        let response = invocation
+            .pingone()
+            .read_device_authentication(&input.device_authentication_id)
+            .await?;
+        DeviceAuthenticationOutput::try_from(response)
+    }
+}

@@ -1,0 +1,64 @@
+//! `validateOtpDeviceAuthentication`: checks the passcode the user typed (SMS, voice, e-mail,
+//! authenticator app, PingID "Use Code").
+//!
+//! A wrong or expired passcode answers `400 INVALID_OTP` with the attempts PingOne says are
+//! left, so the flow can ask again; once PingOne's failure limit is reached the authentication
+//! is `FAILED`. The OTP is sent once: it is never retried automatically, and it never appears
+//! in a log line (it is a [`Secret`] from deserialisation on).
+//!
+//! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
+//! `Content-Type: application/vnd.pingidentity.otp.check+json`.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use shared::pingone::DeviceAuthenticationOutput;
+use shared::schema::OTP_PATTERN;
+use shared::secrets::Secret;
+use shared::{Error, Field, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct ValidateOtpDeviceAuthentication;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The authentication in `OTP_REQUIRED`.
+    pub device_authentication_id: String,
+    /// The passcode.
+    pub otp: Secret<String>,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("deviceAuthenticationId").required(),
+        Field::string("otp")
+            .required()
+            .max_length(64)
+            .pattern(OTP_PATTERN)
+            .describe("the one-time passcode the user entered"),
+    ])
+});
+
+impl Handler for ValidateOtpDeviceAuthentication {
+    const ID: &'static str = "validateOtpDeviceAuthentication";
+    type Input = Input;
+    type Output = DeviceAuthenticationOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DeviceAuthenticationOutput, Error> {
+        let response = invocation
+            .pingone()
+            .check_otp(&input.device_authentication_id, input.otp.expose())
+            .await?;
+        DeviceAuthenticationOutput::try_from(response)
+    }
+}

@@ -1,0 +1,226 @@
+//! The capability abstraction: an id, an input schema, one async handler over ports, an output.
+//!
+//! A function crate implements [`Handler`] (typed input and output). Everything else sees it as
+//! a [`Capability`] (object-safe, JSON in and out), so the Lambda adapter and the local gateway
+//! run every capability through the same [`dispatch`]: parse, validate, call within the time
+//! budget, answer with the output or the error body.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::BoxFuture;
+use crate::budget::Deadline;
+use crate::error::{Error, FieldProblem};
+use crate::pingone::{PingOne, PingOneCalls};
+use crate::schema::Schema;
+
+/// What handlers call out to, built once per process and shared by every invocation.
+#[derive(Clone)]
+pub struct Ports {
+    /// The PingOne API.
+    pub pingone: Arc<dyn PingOne>,
+    /// The time budget of one call.
+    pub budget: Duration,
+}
+
+/// One call of a capability: its ports, its deadline, its correlation id.
+pub struct Invocation<'a> {
+    ports: &'a Ports,
+    deadline: Deadline,
+    correlation_id: &'a str,
+}
+
+impl<'a> Invocation<'a> {
+    /// A call starting now with the ports' budget.
+    pub fn new(ports: &'a Ports, correlation_id: &'a str) -> Self {
+        Self {
+            ports,
+            deadline: Deadline::after(ports.budget),
+            correlation_id,
+        }
+    }
+
+    /// The PingOne calls of this invocation (each bound to its deadline).
+    pub fn pingone(&self) -> PingOneCalls<'_> {
+        PingOneCalls::new(self.ports.pingone.as_ref(), self.deadline)
+    }
+
+    /// The id that ties the answer to the log lines.
+    pub fn correlation_id(&self) -> &str {
+        self.correlation_id
+    }
+
+    /// When the answer is due.
+    pub fn deadline(&self) -> Deadline {
+        self.deadline
+    }
+}
+
+/// A capability as its crate writes it.
+pub trait Handler: Send + Sync + 'static {
+    /// Ping's capability id, e.g. `readAllDevicesPingID` (also the route segment).
+    const ID: &'static str;
+    /// The typed input: the validated `properties`.
+    type Input: DeserializeOwned + Send;
+    /// The output object.
+    type Output: Serialize;
+
+    /// The input schema (built once; a `static LazyLock` in the crate).
+    fn schema() -> &'static Schema;
+
+    /// Does the work.
+    fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+}
+
+/// A capability as the adapters see it: object-safe, JSON in and out.
+pub trait Capability: Send + Sync {
+    /// Ping's capability id.
+    fn id(&self) -> &'static str;
+    /// The input schema.
+    fn schema(&self) -> &'static Schema;
+    /// Runs the handler on validated `properties`.
+    fn call<'a>(
+        &'a self,
+        invocation: &'a Invocation<'a>,
+        properties: Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Value, Error>>;
+}
+
+impl<H: Handler> Capability for H {
+    fn id(&self) -> &'static str {
+        H::ID
+    }
+
+    fn schema(&self) -> &'static Schema {
+        H::schema()
+    }
+
+    fn call<'a>(
+        &'a self,
+        invocation: &'a Invocation<'a>,
+        properties: Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Value, Error>> {
+        Box::pin(async move {
+            // The schema has accepted these properties, so a mismatch here is our bug.
+            let input: H::Input = serde_json::from_value(Value::Object(properties))
+                .map_err(|e| Error::Internal(format!("{}: schema and input type disagree: {e}", H::ID)))?;
+            let output = self.handle(invocation, input).await?;
+            serde_json::to_value(output).map_err(|e| Error::Internal(e.to_string()))
+        })
+    }
+}
+
+/// The answer to one call, before it is framed for API Gateway, Lambda or the local gateway.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The output object, or the error body.
+    pub body: Value,
+    /// The stable error code, when the call failed.
+    pub error_code: Option<&'static str>,
+    /// `Retry-After` seconds, for rate limiting.
+    pub retry_after_seconds: Option<u64>,
+}
+
+impl Reply {
+    /// The reply for a failure.
+    pub fn from_error(error: &Error, correlation_id: &str) -> Self {
+        let body = error.body(correlation_id);
+        Self {
+            status: body.http_response_code,
+            retry_after_seconds: body.retry_after_seconds,
+            error_code: Some(body.code),
+            body: serde_json::to_value(body).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Runs one call of `capability` on a raw request body: JSON parse, schema validation, the
+/// handler within the time budget. Never panics on input; every outcome is a [`Reply`].
+pub async fn dispatch(
+    capability: &dyn Capability,
+    ports: &Ports,
+    body: &[u8],
+    correlation_id: &str,
+) -> Reply {
+    match parse_body(body) {
+        Ok(request) => dispatch_json(capability, ports, request, correlation_id).await,
+        Err(error) => finish(capability, Err(error), 0, correlation_id),
+    }
+}
+
+/// Like [`dispatch`], for a request that is JSON already (direct Lambda invocation).
+pub async fn dispatch_json(
+    capability: &dyn Capability,
+    ports: &Ports,
+    request: Value,
+    correlation_id: &str,
+) -> Reply {
+    let started = std::time::Instant::now();
+    let outcome = async {
+        let properties = capability.schema().validate(&request)?;
+        let invocation = Invocation::new(ports, correlation_id);
+        // Backstop: the PingOne client already ends each call at the deadline.
+        tokio::time::timeout_at(
+            invocation.deadline().instant(),
+            capability.call(&invocation, properties),
+        )
+        .await
+        .unwrap_or(Err(Error::UpstreamTimeout))
+    }
+    .await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    finish(capability, outcome, elapsed_ms, correlation_id)
+}
+
+/// Parses a request body; the problem is reported like any validation failure.
+pub fn parse_body(body: &[u8]) -> Result<Value, Error> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::Validation(vec![FieldProblem::new(
+            "body",
+            format!("is not valid JSON ({e})"),
+        )])
+    })
+}
+
+fn finish(
+    capability: &dyn Capability,
+    outcome: Result<Value, Error>,
+    elapsed_ms: u64,
+    correlation_id: &str,
+) -> Reply {
+    let id = capability.id();
+    match outcome {
+        Ok(output) => {
+            tracing::info!(capability = id, status = 200, elapsed_ms, "call finished");
+            Reply {
+                status: 200,
+                body: output,
+                error_code: None,
+                retry_after_seconds: None,
+            }
+        }
+        Err(error) => {
+            let reply = Reply::from_error(&error, correlation_id);
+            let (status, code) = (reply.status, error.code());
+            if error.is_server_fault() {
+                // The full message (not the caller's copy) helps the operator; it holds no
+                // secret: errors are built to carry none.
+                tracing::error!(capability = id, status, code, elapsed_ms, error = %error, "call failed");
+            } else {
+                tracing::info!(capability = id, status, code, elapsed_ms, "call refused");
+            }
+            reply
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The error model of handbook §4.1: one enum, stable codes, and the JSON body a flow reads.
+//!
+//! Every failure a caller can see is an [`Error`]. Its [`Error::code`] is a stable constant that
+//! DaVinci flows branch on; its message is English for humans and never carries a secret, an
+//! OTP, a token or an upstream body verbatim.
+
+use serde::Serialize;
+
+/// One problem with one field of the request, as listed in the error body's `details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldProblem {
+    /// Path of the field in the request body, e.g. `properties.userId`.
+    pub field: String,
+    /// What is wrong with it, e.g. `is required`.
+    pub problem: String,
+}
+
+impl FieldProblem {
+    /// A problem with the field at `field`.
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong in a capability call, with its stable code and HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request does not satisfy the capability's input schema (all violations listed).
+    #[error("the request is invalid: {} problem(s)", .0.len())]
+    Validation(Vec<FieldProblem>),
+    /// PingOne rejected a value of the request (its `INVALID_DATA`), e.g. an unknown user.
+    #[error("PingOne rejected the request: {message}")]
+    Rejected {
+        /// English summary, safe to show.
+        message: String,
+        /// The fields PingOne named.
+        details: Vec<FieldProblem>,
+        /// PingOne's error `id`, for support cases.
+        ping_one_error_id: Option<String>,
+    },
+    /// The one-time passcode was wrong or expired; the flow may let the user try again.
+    #[error("the one-time passcode is not valid")]
+    InvalidOtp {
+        /// Why (wrong, expired), and how many tries are left when PingOne says so.
+        details: Vec<FieldProblem>,
+        /// PingOne's error `id`.
+        ping_one_error_id: Option<String>,
+    },
+    /// The action is not allowed in the resource's current state (e.g. an OTP for a completed
+    /// authentication): PingOne's `REQUEST_FAILED`.
+    #[error("the action is not allowed now: {message}")]
+    InvalidState {
+        /// English summary.
+        message: String,
+        /// Problems PingOne named (e.g. `NO_USABLE_DEVICES`).
+        details: Vec<FieldProblem>,
+        /// PingOne's error `id`.
+        ping_one_error_id: Option<String>,
+    },
+    /// The caller did not present a valid credential.
+    #[error("a valid credential is required")]
+    Unauthorized,
+    /// The route, capability or PingOne resource does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The route exists but not for this HTTP method.
+    #[error("method {0} is not allowed here; use POST")]
+    MethodNotAllowed(String),
+    /// The request body is larger than the limit.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// PingOne is throttling; `retry_after_seconds` is its `Retry-After` when it sent one.
+    #[error("PingOne is rate limiting requests")]
+    RateLimited {
+        /// Seconds to wait before trying again.
+        retry_after_seconds: Option<u64>,
+    },
+    /// PingOne could not be reached or answered with a server error, within the time budget.
+    #[error("PingOne is unavailable: {0}")]
+    UpstreamUnavailable(String),
+    /// The time budget ran out before PingOne answered.
+    #[error("PingOne did not answer within the time budget")]
+    UpstreamTimeout,
+    /// PingOne answered with something we cannot read.
+    #[error("PingOne sent an unexpected response: {0}")]
+    UpstreamInvalid(String),
+    /// A secret or setting needed to call Ping is missing, unreadable or rejected.
+    #[error("configuration unavailable: {0}")]
+    ConfigUnavailable(String),
+    /// A bug on our side. The message is logged; the caller sees a generic text.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code a flow branches on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) | Error::Rejected { .. } => "VALIDATION_FAILED",
+            Error::InvalidOtp { .. } => "INVALID_OTP",
+            Error::InvalidState { .. } => "INVALID_STATE",
+            Error::Unauthorized => "UNAUTHORIZED",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::UpstreamUnavailable(_) | Error::UpstreamTimeout => "UPSTREAM_UNAVAILABLE",
+            Error::UpstreamInvalid(_) => "UPSTREAM_INVALID",
+            Error::ConfigUnavailable(_) => "CONFIG_UNAVAILABLE",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status of the answer.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::Validation(_)
+            | Error::Rejected { .. }
+            | Error::InvalidOtp { .. } => 400,
+            Error::Unauthorized => 401,
+            Error::NotFound(_) => 404,
+            Error::MethodNotAllowed(_) => 405,
+            Error::InvalidState { .. } => 409,
+            Error::PayloadTooLarge { .. } => 413,
+            Error::RateLimited { .. } => 429,
+            Error::ConfigUnavailable(_) | Error::Internal(_) => 500,
+            Error::UpstreamInvalid(_) => 502,
+            Error::UpstreamUnavailable(_) => 503,
+            Error::UpstreamTimeout => 504,
+        }
+    }
+
+    /// True for failures of the service rather than of the request (logged at error level).
+    pub fn is_server_fault(&self) -> bool {
+        self.http_status() >= 500
+    }
+
+    /// The JSON body of handbook §4.1 for this error.
+    pub fn body(&self, correlation_id: &str) -> ErrorBody {
+        let (details, ping_one_error_id) = match self {
+            Error::Validation(details) => (details.clone(), None),
+            Error::Rejected {
+                details,
+                ping_one_error_id,
+                ..
+            }
+            | Error::InvalidOtp {
+                details,
+                ping_one_error_id,
+            }
+            | Error::InvalidState {
+                details,
+                ping_one_error_id,
+                ..
+            } => (details.clone(), ping_one_error_id.clone()),
+            _ => (Vec::new(), None),
+        };
+        let message = match self {
+            // Internal messages may name our own code paths; callers get a generic text.
+            Error::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            code: self.code(),
+            message,
+            http_response_code: self.http_status(),
+            details,
+            correlation_id: correlation_id.to_string(),
+            ping_one_error_id,
+            retry_after_seconds: match self {
+                Error::RateLimited {
+                    retry_after_seconds,
+                } => *retry_after_seconds,
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The error body every failed call returns (the names a DaVinci flow reads from a failed node).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Stable code, e.g. `VALIDATION_FAILED`.
+    pub code: &'static str,
+    /// English description.
+    pub message: String,
+    /// The HTTP status of the answer, repeated for flows that only see the body.
+    pub http_response_code: u16,
+    /// Field problems (empty when none apply).
+    pub details: Vec<FieldProblem>,
+    /// The Lambda request id (or the local gateway's id) of this call, to find its log lines.
+    pub correlation_id: String,
+    /// PingOne's error id when PingOne produced the error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ping_one_error_id: Option<String>,
+    /// Seconds to wait before retrying, for `RATE_LIMITED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn validation_body_lists_every_problem_with_the_stable_code() {
+        let error = Error::Validation(vec![
+            FieldProblem::new("properties.userId", "is required"),
+            FieldProblem::new("properties.otp", "must be a string"),
+        ]);
+        let body = serde_json::to_value(error.body("req-1")).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "code": "VALIDATION_FAILED",
+                "message": "the request is invalid: 2 problem(s)",
+                "httpResponseCode": 400,
+                "details": [
+                    {"field": "properties.userId", "problem": "is required"},
+                    {"field": "properties.otp", "problem": "must be a string"}
+                ],
+                "correlationId": "req-1"
+            })
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_message_from_callers() {
+        let body = Error::Internal("token cache poisoned at line 42".into()).body("c");
+        assert_eq!(body.message, "internal error");
+        assert_eq!(body.http_response_code, 500);
+    }
+
+    #[test]
+    fn rate_limited_carries_retry_after() {
+        let body = Error::RateLimited {
+            retry_after_seconds: Some(3),
+        }
+        .body("c");
+        assert_eq!((body.code, body.http_response_code), ("RATE_LIMITED", 429));
+        assert_eq!(body.retry_after_seconds, Some(3));
+    }
+
+    #[test]
+    fn every_code_has_a_status_in_the_right_class() {
+        let cases = [
+            (Error::Unauthorized, 401),
+            (Error::NotFound("x".into()), 404),
+            (Error::MethodNotAllowed("GET".into()), 405),
+            (Error::PayloadTooLarge { limit: 1 }, 413),
+            (Error::UpstreamUnavailable("x".into()), 503),
+            (Error::UpstreamTimeout, 504),
+            (Error::UpstreamInvalid("x".into()), 502),
+            (Error::ConfigUnavailable("x".into()), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.http_status(), status, "{}", error.code());
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The common crate of the PingID connector for AWS Lambda: the capability abstraction, input
+//! schemas, the error model, secrets, the PingOne client and the Lambda adapter.
+//!
+//! A function crate is a [`capability::Handler`] plus a three-line `main` calling
+//! [`lambda::run`]; the local gateway serves the same handlers through
+//! [`capability::dispatch`].
+
+pub mod budget;
+pub mod capability;
+pub mod config;
+pub mod error;
+pub mod lambda;
+pub mod pingone;
+pub mod schema;
+pub mod secrets;
+pub mod telemetry;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed, sendable future: what object-safe async traits (the ports) return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+pub use capability::{Capability, Handler, Invocation, Ports};
+pub use error::{Error, FieldProblem};
+pub use schema::{Field, Schema};

@@ -1,0 +1,208 @@
+//! The PingOne MFA calls behind the capabilities (pingone-api.md §3.3–§3.4) and the output
+//! objects they produce.
+//!
+//! Outputs mirror the native connector: `rawResponse` (PingOne's JSON, untouched) and
+//! `statusCode`, plus convenience copies a flow reads without digging.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Host, PingOne, Request, Response, segment};
+use crate::budget::Deadline;
+use crate::error::Error;
+
+/// `Content-Type`s by which PingOne selects an action on a device authentication.
+mod content_type {
+    pub const JSON: &str = "application/json";
+    pub const DEVICE_SELECT: &str = "application/vnd.pingidentity.device.select+json";
+    pub const OTP_CHECK: &str = "application/vnd.pingidentity.otp.check+json";
+    pub const CANCEL: &str = "application/vnd.pingidentity.cancel.push.authentication+json";
+}
+
+/// The PingOne calls of one invocation, bound to its deadline.
+pub struct PingOneCalls<'a> {
+    api: &'a dyn PingOne,
+    deadline: Deadline,
+}
+
+impl<'a> PingOneCalls<'a> {
+    /// Calls through `api`, each answering before `deadline`.
+    pub fn new(api: &'a dyn PingOne, deadline: Deadline) -> Self {
+        Self { api, deadline }
+    }
+
+    async fn send(&self, request: Request) -> Result<Response, Error> {
+        self.api.send(request, self.deadline).await
+    }
+
+    /// `GET …/users/{userId}/devices`.
+    pub async fn list_devices(&self, user_id: &str) -> Result<Response, Error> {
+        let path = format!("users/{}/devices", segment(user_id));
+        self.send(Request::get(Host::Api, path)).await
+    }
+
+    /// `POST {auth}/{envId}/deviceAuthentications`: starts an MFA authentication.
+    pub async fn create_device_authentication(&self, body: Value) -> Result<Response, Error> {
+        let request = Request::post(
+            Host::Auth,
+            "deviceAuthentications".into(),
+            content_type::JSON,
+            body,
+        );
+        self.send(request).await
+    }
+
+    /// `GET {auth}/{envId}/deviceAuthentications/{id}`: the current state (push polling).
+    pub async fn read_device_authentication(&self, id: &str) -> Result<Response, Error> {
+        self.send(Request::get(Host::Auth, device_authentication(id)))
+            .await
+    }
+
+    /// `device.select`: the user picked one of the offered devices.
+    pub async fn select_device(
+        &self,
+        id: &str,
+        device_id: &str,
+        compatibility: Option<&str>,
+    ) -> Result<Response, Error> {
+        let mut body = json!({ "device": { "id": device_id } });
+        if let Some(compatibility) = compatibility {
+            body["compatibility"] = json!(compatibility);
+        }
+        let request = Request::post(
+            Host::Auth,
+            device_authentication(id),
+            content_type::DEVICE_SELECT,
+            body,
+        );
+        self.send(request).await
+    }
+
+    /// `otp.check`: the passcode the user typed.
+    pub async fn check_otp(&self, id: &str, otp: &str) -> Result<Response, Error> {
+        let request = Request::post(
+            Host::Auth,
+            device_authentication(id),
+            content_type::OTP_CHECK,
+            json!({ "otp": otp }),
+        );
+        self.send(request).await
+    }
+
+    /// `cancel.push.authentication`: abandons the authentication (or goes back to device
+    /// selection, for `CHANGE_DEVICE`).
+    pub async fn cancel_device_authentication(
+        &self,
+        id: &str,
+        reason: &str,
+    ) -> Result<Response, Error> {
+        let request = Request::post(
+            Host::Auth,
+            device_authentication(id),
+            content_type::CANCEL,
+            json!({ "reason": reason }),
+        );
+        self.send(request).await
+    }
+}
+
+fn device_authentication(id: &str) -> String {
+    format!("deviceAuthentications/{}", segment(id))
+}
+
+/// Output of the device-authentication capabilities.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceAuthenticationOutput {
+    /// PingOne's deviceAuthentication resource as it came.
+    pub raw_response: Value,
+    /// PingOne's HTTP status.
+    pub status_code: u16,
+    /// Copy of `rawResponse.id`: the handle every later step takes.
+    pub device_authentication_id: String,
+    /// Copy of `rawResponse.status`, e.g. `OTP_REQUIRED`, `COMPLETED`.
+    pub status: String,
+}
+
+impl TryFrom<Response> for DeviceAuthenticationOutput {
+    type Error = Error;
+
+    /// Fails closed: a body without an id and a status is not taken for an answer.
+    fn try_from(response: Response) -> Result<Self, Error> {
+        let text = |key: &str| {
+            response
+                .body
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|value| !value.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    Error::UpstreamInvalid(format!("deviceAuthentication without `{key}`"))
+                })
+        };
+        Ok(Self {
+            device_authentication_id: text("id")?,
+            status: text("status")?,
+            status_code: response.status,
+            raw_response: response.body,
+        })
+    }
+}
+
+/// Output of `readAllDevicesPingID`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicesOutput {
+    /// PingOne's device list as it came.
+    pub raw_response: Value,
+    /// PingOne's HTTP status.
+    pub status_code: u16,
+    /// Copy of `rawResponse._embedded.devices`.
+    pub devices: Vec<Value>,
+}
+
+impl TryFrom<Response> for DevicesOutput {
+    type Error = Error;
+
+    fn try_from(response: Response) -> Result<Self, Error> {
+        let devices = response
+            .body
+            .pointer("/_embedded/devices")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| Error::UpstreamInvalid("device list without _embedded.devices".into()))?;
+        Ok(Self {
+            raw_response: response.body,
+            status_code: response.status,
+            devices,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_authentication_needs_an_id_and_a_status() {
+        let ok = Response {
+            status: 200,
+            body: json!({"id": "da-1", "status": "OTP_REQUIRED"}),
+        };
+        let output = DeviceAuthenticationOutput::try_from(ok).unwrap();
+        assert_eq!((output.device_authentication_id.as_str(), output.status.as_str()), ("da-1", "OTP_REQUIRED"));
+        for body in [json!({"id": "da-1"}), json!({"status": "COMPLETED"}), json!({"id": "", "status": "COMPLETED"}), json!(null)] {
+            let response = Response { status: 200, body };
+            assert_eq!(DeviceAuthenticationOutput::try_from(response).unwrap_err().code(), "UPSTREAM_INVALID");
+        }
+    }
+
+    #[test]
+    fn devices_are_copied_out_of_the_embedded_list() {
+        let body = json!({"_embedded": {"devices": [{"id": "d1", "type": "SMS"}]}, "count": 1});
+        let output = DevicesOutput::try_from(Response { status: 200, body }).unwrap();
+        assert_eq!(output.devices, [json!({"id": "d1", "type": "SMS"})]);
+        let missing = Response { status: 200, body: json!({"count": 0}) };
+        assert!(DevicesOutput::try_from(missing).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! Secrets (handbook §4.2): where they come from, how long we keep them, and how they stay out
+//! of logs.
+//!
+//! - [`Secret`] wraps every secret value; its `Debug` prints `[redacted]` and it has no
+//!   `Display`, so a secret cannot reach a log line or an error body by accident.
+//! - [`SecretSource`] is the port: [`SecretsManager`] in AWS, [`SecretsFile`] for local runs.
+//! - [`SecretCache`] keeps values for a TTL (≤ 300 s), never caches a failure, and can be told
+//!   to re-read one secret (after PingOne rejected the credentials it holds: rotation).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::BoxFuture;
+
+/// The longest a secret value is served from memory before it is read again.
+pub const MAX_TTL: Duration = Duration::from_secs(300);
+
+/// A secret value. `Debug` is redacted and there is no `Display`: call [`Secret::expose`] at the
+/// one place the value is really needed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a secret value.
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The value itself; keep the borrow short and never log it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Inputs such as OTPs arrive as secrets and stay wrapped from the first byte.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Secret)
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Why a secret could not be read. Messages name the secret id, never its value.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SecretError {
+    /// The secret does not exist (or we may not read it).
+    #[error("secret {0:?} was not found or is not readable")]
+    NotFound(String),
+    /// The store could not be reached or failed.
+    #[error("secret store unavailable while reading {id:?}: {reason}")]
+    Unavailable {
+        /// The secret id.
+        id: String,
+        /// A short reason (no value).
+        reason: String,
+    },
+}
+
+/// Where secrets come from (the port).
+pub trait SecretSource: Send + Sync {
+    /// Reads the current value of secret `id`.
+    fn fetch<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>>;
+}
+
+/// AWS Secrets Manager.
+pub struct SecretsManager {
+    client: aws_sdk_secretsmanager::Client,
+}
+
+impl SecretsManager {
+    /// A source over the SDK client (built once, at init).
+    pub fn new(client: aws_sdk_secretsmanager::Client) -> Self {
+        Self { client }
+    }
+
+    /// A source configured from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+    pub async fn from_env() -> Self {
+        let config = aws_config::load_from_env().await;
+        Self::new(aws_sdk_secretsmanager::Client::new(&config))
+    }
+}
+
+impl SecretSource for SecretsManager {
+    fn fetch<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>> {
+        Box::pin(async move {
+            use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+            let output = self
+                .client
+                .get_secret_value()
+                .secret_id(id)
+                // Explicit stage: after a rotation moto (and caches in front of AWS) may
+                // otherwise answer with the previous version.
+                .version_stage("AWSCURRENT")
+                .send()
+                .await
+                .map_err(|error| match error.into_service_error() {
+                    GetSecretValueError::ResourceNotFoundException(_) => {
+                        SecretError::NotFound(id.to_string())
+                    }
+                    other => SecretError::Unavailable {
+                        id: id.to_string(),
+                        reason: other
+                            .meta()
+                            .code()
+                            .unwrap_or("request failed")
+                            .to_string(),
+                    },
+                })?;
+            output
+                .secret_string
+                .map(Secret::new)
+                .ok_or_else(|| SecretError::Unavailable {
+                    id: id.to_string(),
+                    reason: "the secret has no string value".to_string(),
+                })
+        })
+    }
+}
+
+/// A local JSON file `{ "<secret id>": <value> }` standing in for Secrets Manager
+/// (`PINGID_SECRETS_FILE`). A value that is a JSON object is handed out as its JSON text, as
+/// Secrets Manager hands out a key/value secret.
+pub struct SecretsFile {
+    path: PathBuf,
+}
+
+impl SecretsFile {
+    /// A source reading `path` (read on every fetch, so edits apply after the cache TTL).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+}
+
+impl SecretSource for SecretsFile {
+    fn fetch<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>> {
+        Box::pin(async move {
+            let unavailable = |reason: String| SecretError::Unavailable {
+                id: id.to_string(),
+                reason,
+            };
+            let text = tokio::fs::read_to_string(&self.path).await.map_err(|e| {
+                unavailable(format!("cannot read {}: {}", self.path.display(), e.kind()))
+            })?;
+            let mut secrets: HashMap<String, serde_json::Value> = serde_json::from_str(&text)
+                .map_err(|e| {
+                    // serde's message names a line and column, never the content.
+                    unavailable(format!("{} is not a JSON object: {e}", self.path.display()))
+                })?;
+            match secrets.remove(id) {
+                Some(serde_json::Value::String(value)) => Ok(Secret::new(value)),
+                Some(value) => Ok(Secret::new(value.to_string())),
+                None => Err(SecretError::NotFound(id.to_string())),
+            }
+        })
+    }
+}
+
+struct Cached {
+    value: Secret<Arc<str>>,
+    fetched_at: Instant,
+}
+
+/// Secrets kept in memory for a TTL, shared by every invocation of the process.
+pub struct SecretCache {
+    source: Box<dyn SecretSource>,
+    ttl: Duration,
+    entries: Mutex<HashMap<String, Cached>>,
+    // Serialises fetches so a burst of cold calls reads the store once, not once per call.
+    fetching: tokio::sync::Mutex<()>,
+}
+
+impl SecretCache {
+    /// A cache over `source`; `ttl` is capped at [`MAX_TTL`].
+    pub fn new(source: Box<dyn SecretSource>, ttl: Duration) -> Self {
+        Self {
+            source,
+            ttl: ttl.min(MAX_TTL),
+            entries: Mutex::new(HashMap::new()),
+            fetching: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The value of `id`, from memory while fresh, else from the source.
+    pub async fn get(&self, id: &str) -> Result<Secret<Arc<str>>, SecretError> {
+        if let Some(value) = self.fresh(id) {
+            return Ok(value);
+        }
+        let _only_one_fetch = self.fetching.lock().await;
+        if let Some(value) = self.fresh(id) {
+            return Ok(value);
+        }
+        self.fetch_and_store(id).await
+    }
+
+    /// Reads `id` from the source now, whatever the cache holds (used once after PingOne
+    /// rejected the credentials: the secret may have been rotated).
+    pub async fn refresh(&self, id: &str) -> Result<Secret<Arc<str>>, SecretError> {
+        let _only_one_fetch = self.fetching.lock().await;
+        self.fetch_and_store(id).await
+    }
+
+    fn fresh(&self, id: &str) -> Option<Secret<Arc<str>>> {
+        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(id)
+            .filter(|cached| cached.fetched_at.elapsed() < self.ttl)
+            .map(|cached| cached.value.clone())
+    }
+
+    async fn fetch_and_store(&self, id: &str) -> Result<Secret<Arc<str>>, SecretError> {
+        // A failure is returned, not stored: the next call tries the source again.
+        let value = self.source.fetch(id).await?;
+        let value = Secret::new(Arc::<str>::from(value.expose().as_str()));
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.insert(
+            id.to_string(),
+            Cached {
+                value: value.clone(),
+                fetched_at: Instant::now(),
+            },
+        );
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A source that counts reads and can be told to fail.
+    struct Counting {
+        reads: Arc<AtomicUsize>,
+        fail: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl SecretSource for Counting {
+        fn fetch<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>> {
+            Box::pin(async move {
+                let n = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
+                if self.fail.load(Ordering::SeqCst) {
+                    return Err(SecretError::Unavailable {
+                        id: id.into(),
+                        reason: "down".into(),
+                    });
+                }
+                Ok(Secret::new(format!("value-{n}")))
+            })
+        }
+    }
+
+    fn cache(ttl: Duration) -> (SecretCache, Arc<AtomicUsize>, Arc<std::sync::atomic::AtomicBool>) {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let source = Counting {
+            reads: reads.clone(),
+            fail: fail.clone(),
+        };
+        (SecretCache::new(Box::new(source), ttl), reads, fail)
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_value() {
+        let secret = Secret::new("hunter2".to_string());
+        assert_eq!(format!("{secret:?}"), "Secret([redacted])");
+        assert!(!format!("{:?}", Some(&secret)).contains("hunter2"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn values_are_served_from_memory_until_the_ttl_passes() {
+        let (cache, reads, _) = cache(Duration::from_secs(60));
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-1");
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-1");
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_ttl_is_capped_at_five_minutes() {
+        let (cache, reads, _) = cache(Duration::from_secs(3600));
+        cache.get("s").await.unwrap();
+        tokio::time::advance(MAX_TTL + Duration::from_secs(1)).await;
+        cache.get("s").await.unwrap();
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn failures_are_never_cached() {
+        let (cache, reads, fail) = cache(Duration::from_secs(60));
+        fail.store(true, Ordering::SeqCst);
+        assert!(cache.get("s").await.is_err());
+        fail.store(false, Ordering::SeqCst);
+        assert!(cache.get("s").await.is_ok());
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn refresh_reads_the_source_again() {
+        let (cache, _, _) = cache(Duration::from_secs(60));
+        cache.get("s").await.unwrap();
+        assert_eq!(&**cache.refresh("s").await.unwrap().expose(), "value-2");
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-2");
+    }
+
+    #[tokio::test]
+    async fn concurrent_cold_reads_fetch_once() {
+        let (cache, reads, _) = cache(Duration::from_secs(60));
+        let cache = Arc::new(cache);
+        let calls = (0..50).map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.get("s").await.map(|_| ()) })
+        });
+        for call in calls.collect::<Vec<_>>() {
+            call.await.unwrap().unwrap();
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_secrets_file_serves_strings_and_objects() {
+        let dir = std::env::temp_dir().join(format!("secrets-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("secrets.json");
+        std::fs::write(&path, r#"{"text": "a=b", "object": {"clientId": "x"}}"#).unwrap();
+        let file = SecretsFile::new(&path);
+        assert_eq!(file.fetch("text").await.unwrap().expose(), "a=b");
+        assert_eq!(file.fetch("object").await.unwrap().expose(), r#"{"clientId":"x"}"#);
+        assert!(matches!(file.fetch("missing").await, Err(SecretError::NotFound(_))));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
