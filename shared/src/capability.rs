@@ -111,8 +111,10 @@ impl<H: Handler> Capability for H {
     ) -> BoxFuture<'a, Result<Value, Error>> {
         Box::pin(async move {
             // The schema has accepted these properties, so a mismatch here is our bug.
-            let input: H::Input = serde_json::from_value(Value::Object(properties))
-                .map_err(|e| Error::Internal(format!("{}: schema and input type disagree: {e}", H::ID)))?;
+            let input: H::Input =
+                serde_json::from_value(Value::Object(properties)).map_err(|e| {
+                    Error::Internal(format!("{}: schema and input type disagree: {e}", H::ID))
+                })?;
             let output = self.handle(invocation, input).await?;
             serde_json::to_value(output).map_err(|e| Error::Internal(e.to_string()))
         })
@@ -142,6 +144,25 @@ impl Reply {
             error_code: Some(body.code),
             body: serde_json::to_value(body).unwrap_or(Value::Null),
         }
+    }
+}
+
+impl Reply {
+    /// The HTTP headers every front end (API Gateway, local gateway) sends with this reply.
+    pub fn headers(&self, correlation_id: &str) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
+            ("content-type", "application/json".to_string()),
+            // MFA answers are per user and per moment: no cache may keep them.
+            ("cache-control", "no-store".to_string()),
+            ("x-correlation-id", correlation_id.to_string()),
+        ];
+        if let Some(seconds) = self.retry_after_seconds {
+            headers.push(("retry-after", seconds.to_string()));
+        }
+        if self.error_code == Some("METHOD_NOT_ALLOWED") {
+            headers.push(("allow", "POST".to_string()));
+        }
+        headers
     }
 }
 

@@ -76,7 +76,8 @@ impl Settings {
             secrets_file: non_empty("PINGID_SECRETS_FILE").map(PathBuf::from),
             pingone_base_url: non_empty("PINGONE_BASE_URL"),
             budget: millis("PINGID_TIME_BUDGET_MS", defaults.budget, 1)?,
-            secret_ttl: millis("PINGID_SECRET_TTL_SECONDS", defaults.secret_ttl, 1000)?.min(MAX_TTL),
+            secret_ttl: millis("PINGID_SECRET_TTL_SECONDS", defaults.secret_ttl, 1000)?
+                .min(MAX_TTL),
         })
     }
 
@@ -105,8 +106,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, Error> {
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -127,7 +130,10 @@ mod tests {
         .unwrap();
         assert_eq!(read.connection_secret_id, "arn:aws:secretsmanager:x");
         assert_eq!(read.secrets_file, Some(PathBuf::from("/tmp/s.json")));
-        assert_eq!(read.pingone_base_url.as_deref(), Some("http://127.0.0.1:3001"));
+        assert_eq!(
+            read.pingone_base_url.as_deref(),
+            Some("http://127.0.0.1:3001")
+        );
         assert_eq!(read.budget, Duration::from_millis(2500));
         assert_eq!(read.secret_ttl, MAX_TTL, "capped at five minutes");
     }

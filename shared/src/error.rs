@@ -120,9 +120,7 @@ impl Error {
     /// The HTTP status of the answer.
     pub fn http_status(&self) -> u16 {
         match self {
-            Error::Validation(_)
-            | Error::Rejected { .. }
-            | Error::InvalidOtp { .. } => 400,
+            Error::Validation(_) | Error::Rejected { .. } | Error::InvalidOtp { .. } => 400,
             Error::Unauthorized => 401,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,

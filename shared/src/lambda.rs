@@ -106,7 +106,8 @@ impl<'a> Function<'a> {
                 Ok(proxy_response(&reply, &correlation_id))
             }
             None => {
-                let reply = dispatch_json(self.capability, self.ports, payload, &correlation_id).await;
+                let reply =
+                    dispatch_json(self.capability, self.ports, payload, &correlation_id).await;
                 match reply.error_code {
                     None => Ok(reply.body),
                     Some(code) => Err(Diagnostic {
@@ -163,9 +164,15 @@ fn truncate_method(method: &str) -> String {
 fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Vec<u8>, Error> {
     let body = body.unwrap_or_default();
     // Base64 inflates by 4/3; check the encoded size first so we never decode a huge body.
-    let encoded_limit = if is_base64_encoded { MAX_BODY_BYTES / 3 * 4 + 4 } else { MAX_BODY_BYTES };
+    let encoded_limit = if is_base64_encoded {
+        MAX_BODY_BYTES / 3 * 4 + 4
+    } else {
+        MAX_BODY_BYTES
+    };
     if body.len() > encoded_limit {
-        return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        return Err(Error::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
     let bytes = if is_base64_encoded {
         base64::engine::general_purpose::STANDARD
@@ -180,25 +187,20 @@ fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Vec<u8>,
         body.into_bytes()
     };
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+        return Err(Error::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
     Ok(bytes)
 }
 
 /// The proxy response (same shape for REST v1 and HTTP v2).
 fn proxy_response(reply: &Reply, correlation_id: &str) -> Value {
-    let mut headers = json!({
-        "content-type": "application/json",
-        // MFA answers are per user and per moment: no cache may keep them.
-        "cache-control": "no-store",
-        "x-correlation-id": correlation_id,
-    });
-    if let Some(seconds) = reply.retry_after_seconds {
-        headers["retry-after"] = json!(seconds.to_string());
-    }
-    if reply.error_code == Some("METHOD_NOT_ALLOWED") {
-        headers["allow"] = json!("POST");
-    }
+    let headers: serde_json::Map<String, Value> = reply
+        .headers(correlation_id)
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), Value::String(value)))
+        .collect();
     json!({
         "statusCode": reply.status,
         "headers": headers,
@@ -214,16 +216,29 @@ mod tests {
     #[test]
     fn oversize_bodies_are_refused_before_decoding() {
         let big = "x".repeat(MAX_BODY_BYTES + 1);
-        assert!(matches!(decode_body(Some(big), false), Err(Error::PayloadTooLarge { .. })));
-        let encoded = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; MAX_BODY_BYTES + 1]);
-        assert!(matches!(decode_body(Some(encoded), true), Err(Error::PayloadTooLarge { .. })));
+        assert!(matches!(
+            decode_body(Some(big), false),
+            Err(Error::PayloadTooLarge { .. })
+        ));
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(vec![b'x'; MAX_BODY_BYTES + 1]);
+        assert!(matches!(
+            decode_body(Some(encoded), true),
+            Err(Error::PayloadTooLarge { .. })
+        ));
     }
 
     #[test]
     fn base64_bodies_are_decoded() {
         let encoded = base64::engine::general_purpose::STANDARD.encode(br#"{"properties":{}}"#);
-        assert_eq!(decode_body(Some(encoded), true).unwrap(), br#"{"properties":{}}"#);
-        assert_eq!(decode_body(Some("%%%".into()), true).unwrap_err().code(), "VALIDATION_FAILED");
+        assert_eq!(
+            decode_body(Some(encoded), true).unwrap(),
+            br#"{"properties":{}}"#
+        );
+        assert_eq!(
+            decode_body(Some("%%%".into()), true).unwrap_err().code(),
+            "VALIDATION_FAILED"
+        );
         assert_eq!(decode_body(None, false).unwrap(), b"");
     }
 
@@ -231,17 +246,28 @@ mod tests {
     fn proxy_events_of_both_versions_are_read() {
         let rest = json!({"httpMethod": "POST", "requestContext": {}, "body": "{}", "isBase64Encoded": false});
         let rest = parse_proxy(rest).unwrap();
-        assert_eq!((rest.method.as_str(), rest.body.as_deref()), ("POST", Some("{}")));
+        assert_eq!(
+            (rest.method.as_str(), rest.body.as_deref()),
+            ("POST", Some("{}"))
+        );
         let http = json!({"version": "2.0", "requestContext": {"http": {"method": "GET"}}});
         let http = parse_proxy(http).unwrap();
         assert_eq!((http.method.as_str(), http.body), ("GET", None));
         let neither = json!({"requestContext": {}});
-        assert_eq!(parse_proxy(neither).unwrap_err().code(), "VALIDATION_FAILED");
+        assert_eq!(
+            parse_proxy(neither).unwrap_err().code(),
+            "VALIDATION_FAILED"
+        );
     }
 
     #[test]
     fn proxy_responses_carry_status_headers_and_a_json_body() {
-        let reply = Reply::from_error(&Error::RateLimited { retry_after_seconds: Some(2) }, "req-9");
+        let reply = Reply::from_error(
+            &Error::RateLimited {
+                retry_after_seconds: Some(2),
+            },
+            "req-9",
+        );
         let response = proxy_response(&reply, "req-9");
         assert_eq!(response["statusCode"], 429);
         assert_eq!(response["headers"]["retry-after"], "2");

@@ -174,7 +174,10 @@ impl Field {
             (Kind::String, Value::String(text)) => self.check_string(path, text, problems),
             (Kind::Array(items), Value::Array(values)) => {
                 if let Some(max) = self.max_items.filter(|max| values.len() > *max) {
-                    problems.push(FieldProblem::new(path, format!("must have at most {max} items")));
+                    problems.push(FieldProblem::new(
+                        path,
+                        format!("must have at most {max} items"),
+                    ));
                 }
                 for (index, item) in values.iter().enumerate() {
                     items.check(&format!("{path}[{index}]"), item, problems);
@@ -187,7 +190,10 @@ impl Field {
 
     fn check_string(&self, path: &str, text: &str, problems: &mut Vec<FieldProblem>) {
         if let Some(max) = self.max_length.filter(|max| text.chars().count() > *max) {
-            problems.push(FieldProblem::new(path, format!("must be at most {max} characters")));
+            problems.push(FieldProblem::new(
+                path,
+                format!("must be at most {max} characters"),
+            ));
             // A pattern or enum check of an overlong value adds noise, not information.
             return;
         }
@@ -198,7 +204,10 @@ impl Field {
             ));
         }
         if let Some((source, _)) = self.pattern.as_ref().filter(|(_, r)| !r.is_match(text)) {
-            problems.push(FieldProblem::new(path, format!("must match the pattern {source}")));
+            problems.push(FieldProblem::new(
+                path,
+                format!("must match the pattern {source}"),
+            ));
         }
     }
 
@@ -232,7 +241,11 @@ impl Field {
 }
 
 fn article(kind: &str) -> &'static str {
-    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 fn check_object(
@@ -269,7 +282,11 @@ fn object_json_schema(fields: &[Field]) -> Map<String, Value> {
         .iter()
         .map(|field| (field.name.to_string(), field.json_schema()))
         .collect();
-    let required: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
+    let required: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
     let mut schema = Map::new();
     schema.insert("properties".into(), Value::Object(properties));
     if !required.is_empty() {
@@ -310,7 +327,10 @@ impl Schema {
         };
         let mut problems = Vec::new();
         for key in envelope.keys().filter(|key| key.as_str() != "properties") {
-            problems.push(FieldProblem::new(truncate(key, 100), "is not a known field"));
+            problems.push(FieldProblem::new(
+                truncate(key, 100),
+                "is not a known field",
+            ));
         }
         let properties = match envelope.get("properties") {
             Some(Value::Object(properties)) => {
@@ -351,7 +371,10 @@ mod tests {
 
     fn schema() -> Schema {
         Schema::new(vec![
-            Field::string("userId").required().max_length(36).pattern(UUID_PATTERN),
+            Field::string("userId")
+                .required()
+                .max_length(36)
+                .pattern(UUID_PATTERN),
             Field::string("type").one_of(&["SMS", "EMAIL"]),
             Field::boolean("usernameLess"),
             Field::integer("count"),
@@ -388,7 +411,10 @@ mod tests {
 
     #[test]
     fn required_field_missing_or_null() {
-        assert_eq!(problems(json!({"properties": {}})), [pair("properties.userId", "is required")]);
+        assert_eq!(
+            problems(json!({"properties": {}})),
+            [pair("properties.userId", "is required")]
+        );
         assert_eq!(
             problems(json!({"properties": {"userId": null}})),
             [pair("properties.userId", "is required")]
@@ -422,7 +448,10 @@ mod tests {
         let ok = json!({"properties": {"userId": ALICE, "groups": ["ééééé"]}});
         assert!(schema().validate(&ok).is_ok());
         let long = json!({"properties": {"userId": ALICE, "groups": ["éééééé"]}});
-        assert_eq!(problems(long), [pair("properties.groups[0]", "must be at most 5 characters")]);
+        assert_eq!(
+            problems(long),
+            [pair("properties.groups[0]", "must be at most 5 characters")]
+        );
     }
 
     #[test]
@@ -431,7 +460,10 @@ mod tests {
         assert_eq!(
             problems(body),
             [
-                pair("properties.userId", &format!("must match the pattern {UUID_PATTERN}")),
+                pair(
+                    "properties.userId",
+                    &format!("must match the pattern {UUID_PATTERN}")
+                ),
                 pair("properties.type", "must be one of: SMS, EMAIL"),
             ]
         );
@@ -473,7 +505,10 @@ mod tests {
     fn the_envelope_must_be_an_object_with_properties() {
         assert_eq!(problems(json!([])).len(), 1);
         assert_eq!(problems(json!({})), [pair("properties", "is required")]);
-        assert_eq!(problems(json!({"properties": 1})), [pair("properties", "must be an object")]);
+        assert_eq!(
+            problems(json!({"properties": 1})),
+            [pair("properties", "must be an object")]
+        );
     }
 
     #[test]
@@ -491,8 +526,14 @@ mod tests {
         assert_eq!(properties["required"], json!(["userId"]));
         assert_eq!(properties["additionalProperties"], json!(false));
         assert_eq!(properties["properties"]["userId"]["maxLength"], json!(36));
-        assert_eq!(properties["properties"]["type"]["enum"], json!(["SMS", "EMAIL"]));
-        assert_eq!(properties["properties"]["groups"]["items"]["maxLength"], json!(5));
+        assert_eq!(
+            properties["properties"]["type"]["enum"],
+            json!(["SMS", "EMAIL"])
+        );
+        assert_eq!(
+            properties["properties"]["groups"]["items"]["maxLength"],
+            json!(5)
+        );
         assert_eq!(
             properties["properties"]["selectedDevice"]["required"],
             json!(["id"])

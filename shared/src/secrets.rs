@@ -109,11 +109,7 @@ impl SecretSource for SecretsManager {
                     }
                     other => SecretError::Unavailable {
                         id: id.to_string(),
-                        reason: other
-                            .meta()
-                            .code()
-                            .unwrap_or("request failed")
-                            .to_string(),
+                        reason: other.meta().code().unwrap_or("request failed").to_string(),
                     },
                 })?;
             output
@@ -210,7 +206,10 @@ impl SecretCache {
     }
 
     fn fresh(&self, id: &str) -> Option<Secret<Arc<str>>> {
-        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries
             .get(id)
             .filter(|cached| cached.fetched_at.elapsed() < self.ttl)
@@ -221,7 +220,10 @@ impl SecretCache {
         // A failure is returned, not stored: the next call tries the source again.
         let value = self.source.fetch(id).await?;
         let value = Secret::new(Arc::<str>::from(value.expose().as_str()));
-        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries.insert(
             id.to_string(),
             Cached {
@@ -259,7 +261,13 @@ mod tests {
         }
     }
 
-    fn cache(ttl: Duration) -> (SecretCache, Arc<AtomicUsize>, Arc<std::sync::atomic::AtomicBool>) {
+    fn cache(
+        ttl: Duration,
+    ) -> (
+        SecretCache,
+        Arc<AtomicUsize>,
+        Arc<std::sync::atomic::AtomicBool>,
+    ) {
         let reads = Arc::new(AtomicUsize::new(0));
         let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let source = Counting {
@@ -335,8 +343,14 @@ mod tests {
         std::fs::write(&path, r#"{"text": "a=b", "object": {"clientId": "x"}}"#).unwrap();
         let file = SecretsFile::new(&path);
         assert_eq!(file.fetch("text").await.unwrap().expose(), "a=b");
-        assert_eq!(file.fetch("object").await.unwrap().expose(), r#"{"clientId":"x"}"#);
-        assert!(matches!(file.fetch("missing").await, Err(SecretError::NotFound(_))));
+        assert_eq!(
+            file.fetch("object").await.unwrap().expose(),
+            r#"{"clientId":"x"}"#
+        );
+        assert!(matches!(
+            file.fetch("missing").await,
+            Err(SecretError::NotFound(_))
+        ));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

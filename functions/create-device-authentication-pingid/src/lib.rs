@@ -116,8 +116,12 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
             .pattern(OTP_PATTERN)
             .describe("passcode entered up front (TOTP/HOTP)"),
         Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id"),
-        Field::string("userAgent").max_length(1000).describe("the browser's user agent"),
-        Field::string("ip").max_length(100).describe("the user's IP address"),
+        Field::string("userAgent")
+            .max_length(1000)
+            .describe("the browser's user agent"),
+        Field::string("ip")
+            .max_length(100)
+            .describe("the user's IP address"),
         Field::string("applicationName")
             .max_length(100)
             .describe("application shown to the user"),
@@ -139,10 +143,12 @@ impl Input {
         let mut problem = |field: &str, text: &str| {
             problems.push(FieldProblem::new(format!("properties.{field}"), text));
         };
-        let selection = self.selected_device.unwrap_or(match self.selected_device_id {
-            Some(_) => Selection::Id,
-            None => Selection::Default,
-        });
+        let selection = self
+            .selected_device
+            .unwrap_or(match self.selected_device_id {
+                Some(_) => Selection::Id,
+                None => Selection::Default,
+            });
         let one_time_fields = [
             ("oneTimeDeviceType", self.one_time_device_type.is_some()),
             ("oneTimeSmsDevice", self.one_time_sms_device.is_some()),
@@ -161,7 +167,10 @@ impl Input {
                         None
                     }
                     (_, Some(_)) => {
-                        problem("selectedDeviceId", "must not be given when selectedDevice is default");
+                        problem(
+                            "selectedDeviceId",
+                            "must not be given when selectedDevice is default",
+                        );
                         None
                     }
                     (_, None) => Some(Target::PolicyDefault),
@@ -169,21 +178,34 @@ impl Input {
             }
             Selection::OneTime => {
                 if self.selected_device_id.is_some() {
-                    problem("selectedDeviceId", "must not be given with a one-time device");
+                    problem(
+                        "selectedDeviceId",
+                        "must not be given with a one-time device",
+                    );
                 }
                 if self.otp.is_some() {
-                    problem("otp", "must not be given with a one-time device: its passcode is sent after the start");
+                    problem(
+                        "otp",
+                        "must not be given with a one-time device: its passcode is sent after the start",
+                    );
                 }
                 match self.one_time_device_type {
                     None => {
-                        problem("oneTimeDeviceType", "is required when selectedDevice is oneTime");
+                        problem(
+                            "oneTimeDeviceType",
+                            "is required when selectedDevice is oneTime",
+                        );
                         None
                     }
                     Some(kind) => {
                         let (field, contact) = match kind {
                             OneTimeType::Sms => ("oneTimeSmsDevice", &self.one_time_sms_device),
-                            OneTimeType::Voice => ("oneTimeVoiceDevice", &self.one_time_voice_device),
-                            OneTimeType::Email => ("oneTimeEmailDevice", &self.one_time_email_device),
+                            OneTimeType::Voice => {
+                                ("oneTimeVoiceDevice", &self.one_time_voice_device)
+                            }
+                            OneTimeType::Email => {
+                                ("oneTimeEmailDevice", &self.one_time_email_device)
+                            }
                         };
                         for (other, _) in one_time_fields[1..]
                             .iter()
@@ -267,7 +289,10 @@ impl Handler for CreateDeviceAuthentication {
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
         let body = input.request_body()?;
-        let response = invocation.pingone().create_device_authentication(body).await?;
+        let response = invocation
+            .pingone()
+            .create_device_authentication(body)
+            .await?;
         DeviceAuthenticationOutput::try_from(response)
     }
 }
@@ -282,30 +307,40 @@ mod tests {
     fn input(properties: Value) -> Input {
         let mut properties = properties;
         properties["userId"] = json!(ALICE);
-        let validated = SCHEMA.validate(&json!({ "properties": properties })).unwrap();
+        let validated = SCHEMA
+            .validate(&json!({ "properties": properties }))
+            .unwrap();
         serde_json::from_value(Value::Object(validated)).unwrap()
     }
 
     fn problems(properties: Value) -> Vec<String> {
         match input(properties).request_body() {
-            Err(Error::Validation(problems)) => {
-                problems.into_iter().map(|p| format!("{}: {}", p.field, p.problem)).collect()
-            }
+            Err(Error::Validation(problems)) => problems
+                .into_iter()
+                .map(|p| format!("{}: {}", p.field, p.problem))
+                .collect(),
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
 
     #[test]
     fn the_default_device_sends_only_the_user() {
-        assert_eq!(input(json!({})).request_body().unwrap(), json!({"user": {"id": ALICE}}));
-        let explicit = input(json!({"selectedDevice": "default"})).request_body().unwrap();
+        assert_eq!(
+            input(json!({})).request_body().unwrap(),
+            json!({"user": {"id": ALICE}})
+        );
+        let explicit = input(json!({"selectedDevice": "default"}))
+            .request_body()
+            .unwrap();
         assert_eq!(explicit, json!({"user": {"id": ALICE}}));
     }
 
     #[test]
     fn a_paired_device_by_id_with_or_without_the_selector() {
         let expected = json!({"user": {"id": ALICE}, "selectedDevice": {"id": DEVICE}});
-        let implicit = input(json!({"selectedDeviceId": DEVICE})).request_body().unwrap();
+        let implicit = input(json!({"selectedDeviceId": DEVICE}))
+            .request_body()
+            .unwrap();
         let explicit = input(json!({"selectedDevice": "id", "selectedDeviceId": DEVICE}));
         assert_eq!(implicit, expected);
         assert_eq!(explicit.request_body().unwrap(), expected);
@@ -313,20 +348,26 @@ mod tests {
 
     #[test]
     fn one_time_devices_carry_their_contact() {
-        let sms = input(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "SMS",
-            "oneTimeSmsDevice": "+15555550123"}));
+        let sms = input(
+            json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "SMS",
+            "oneTimeSmsDevice": "+15555550123"}),
+        );
         assert_eq!(
             sms.request_body().unwrap()["selectedDevice"],
             json!({"oneTime": {"type": "SMS", "phone": "+15555550123"}})
         );
-        let voice = input(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "VOICE",
-            "oneTimeVoiceDevice": "+15555550123"}));
+        let voice = input(
+            json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "VOICE",
+            "oneTimeVoiceDevice": "+15555550123"}),
+        );
         assert_eq!(
             voice.request_body().unwrap()["selectedDevice"]["oneTime"]["type"],
             "VOICE"
         );
-        let email = input(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "EMAIL",
-            "oneTimeEmailDevice": "guest@example.com"}));
+        let email = input(
+            json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "EMAIL",
+            "oneTimeEmailDevice": "guest@example.com"}),
+        );
         assert_eq!(
             email.request_body().unwrap()["selectedDevice"],
             json!({"oneTime": {"type": "EMAIL", "email": "guest@example.com"}})
@@ -347,13 +388,18 @@ mod tests {
     #[test]
     fn policy_and_context_are_passed_on() {
         let policy = "b0b00000-0000-4000-8000-0000000000f1";
-        let body = input(json!({"workforcePolicyMfaPolicyId": policy, "userAgent": "Mozilla/5.0",
-            "ip": "192.0.2.1", "applicationName": "Payroll"}))
+        let body = input(
+            json!({"workforcePolicyMfaPolicyId": policy, "userAgent": "Mozilla/5.0",
+            "ip": "192.0.2.1", "applicationName": "Payroll"}),
+        )
         .request_body()
         .unwrap();
         assert_eq!(body["policy"], json!({"id": policy}));
         assert_eq!(body["userAgent"], "Mozilla/5.0");
-        assert_eq!(body["clientContext"], json!({"ip": "192.0.2.1", "applicationName": "Payroll"}));
+        assert_eq!(
+            body["clientContext"],
+            json!({"ip": "192.0.2.1", "applicationName": "Payroll"})
+        );
     }
 
     #[test]
@@ -363,7 +409,9 @@ mod tests {
             ["properties.selectedDeviceId: is required when selectedDevice is id"]
         );
         assert_eq!(
-            problems(json!({"selectedDevice": "oneTime", "otp": "123456", "selectedDeviceId": DEVICE})),
+            problems(
+                json!({"selectedDevice": "oneTime", "otp": "123456", "selectedDeviceId": DEVICE})
+            ),
             [
                 "properties.selectedDeviceId: must not be given with a one-time device",
                 "properties.otp: must not be given with a one-time device: its passcode is sent after the start",
@@ -371,16 +419,20 @@ mod tests {
             ]
         );
         assert_eq!(
-            problems(json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "EMAIL",
-                "oneTimeSmsDevice": "+15555550123"})),
+            problems(
+                json!({"selectedDevice": "oneTime", "oneTimeDeviceType": "EMAIL",
+                "oneTimeSmsDevice": "+15555550123"})
+            ),
             [
                 "properties.oneTimeSmsDevice: does not match oneTimeDeviceType",
                 "properties.oneTimeEmailDevice: is required for this oneTimeDeviceType",
             ]
         );
         assert_eq!(
-            problems(json!({"selectedDevice": "default", "selectedDeviceId": DEVICE,
-                "oneTimeDeviceType": "SMS"})),
+            problems(
+                json!({"selectedDevice": "default", "selectedDeviceId": DEVICE,
+                "oneTimeDeviceType": "SMS"})
+            ),
             [
                 "properties.oneTimeDeviceType: applies only when selectedDevice is oneTime",
                 "properties.selectedDeviceId: must not be given when selectedDevice is default",

@@ -36,7 +36,11 @@ impl Handler for ReadAllDevices {
         &SCHEMA
     }
 
-    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<DevicesOutput, Error> {
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DevicesOutput, Error> {
         let response = invocation.pingone().list_devices(&input.user_id).await?;
         DevicesOutput::try_from(response)
     }

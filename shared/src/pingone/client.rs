@@ -110,7 +110,8 @@ impl PingOneClient {
         {
             return Ok(current.clone());
         }
-        let connection = Connection::from_secret(secret.expose()).map_err(Error::ConfigUnavailable)?;
+        let connection =
+            Connection::from_secret(secret.expose()).map_err(Error::ConfigUnavailable)?;
         let hosts = self
             .hosts_override
             .clone()
@@ -131,15 +132,28 @@ impl PingOneClient {
     }
 
     /// The connection and a valid token for it.
-    async fn authorise(&self, deadline: Deadline) -> Result<(Arc<Resolved>, Secret<Arc<str>>), Error> {
+    async fn authorise(
+        &self,
+        deadline: Deadline,
+    ) -> Result<(Arc<Resolved>, Secret<Arc<str>>), Error> {
         let resolved = self.resolve(false).await?;
-        match self.tokens.get(&resolved.token_key, || self.issue(&resolved, deadline)).await {
+        match self
+            .tokens
+            .get(&resolved.token_key, || self.issue(&resolved, deadline))
+            .await
+        {
             Ok(token) => Ok((resolved, token)),
             Err(IssueError::Other(error)) => Err(error),
             Err(IssueError::CredentialsRejected) => {
-                tracing::warn!("PingOne rejected the worker credentials; re-reading the secret once");
+                tracing::warn!(
+                    "PingOne rejected the worker credentials; re-reading the secret once"
+                );
                 let reread = self.resolve(true).await?;
-                match self.tokens.get(&reread.token_key, || self.issue(&reread, deadline)).await {
+                match self
+                    .tokens
+                    .get(&reread.token_key, || self.issue(&reread, deadline))
+                    .await
+                {
                     Ok(token) => Ok((reread, token)),
                     Err(IssueError::Other(error)) => Err(error),
                     Err(IssueError::CredentialsRejected) => Err(Error::ConfigUnavailable(
@@ -151,19 +165,29 @@ impl PingOneClient {
     }
 
     /// `POST {auth}/{envId}/as/token` with HTTP Basic (the method the connector docs prescribe).
-    async fn issue(&self, resolved: &Resolved, deadline: Deadline) -> Result<IssuedToken, IssueError> {
+    async fn issue(
+        &self,
+        resolved: &Resolved,
+        deadline: Deadline,
+    ) -> Result<IssuedToken, IssueError> {
         #[derive(Deserialize)]
         struct TokenResponse {
             access_token: String,
             expires_in: u64,
         }
-        let url = format!("{}/{}/as/token", resolved.hosts.auth, resolved.connection.env_id);
+        let url = format!(
+            "{}/{}/as/token",
+            resolved.hosts.auth, resolved.connection.env_id
+        );
         let connection = &resolved.connection;
         let attempt = async {
             let response = self
                 .http
                 .post(&url)
-                .basic_auth(&connection.client_id, Some(connection.client_secret.expose()))
+                .basic_auth(
+                    &connection.client_id,
+                    Some(connection.client_secret.expose()),
+                )
                 .form(&[("grant_type", "client_credentials")])
                 .send()
                 .await
@@ -216,9 +240,13 @@ impl PingOneClient {
             Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut builder = self.http.request(method, &url).bearer_auth(&**token.expose());
+        let mut builder = self
+            .http
+            .request(method, &url)
+            .bearer_auth(&**token.expose());
         if let Some(body) = &request.body {
-            let bytes = serde_json::to_vec(body).map_err(|e| AttemptError::Final(Error::Internal(e.to_string())))?;
+            let bytes = serde_json::to_vec(body)
+                .map_err(|e| AttemptError::Final(Error::Internal(e.to_string())))?;
             builder = builder
                 .header(reqwest::header::CONTENT_TYPE, request.content_type)
                 .body(bytes);
@@ -263,11 +291,9 @@ impl PingOneClient {
                 let body = if body.is_empty() {
                     Value::Null
                 } else {
-                    serde_json::from_slice(&body).map_err(|_| {
-                        AttemptError::Transient {
-                            error: Error::UpstreamInvalid("PingOne sent a malformed JSON body".into()),
-                            retry_after: None,
-                        }
+                    serde_json::from_slice(&body).map_err(|_| AttemptError::Transient {
+                        error: Error::UpstreamInvalid("PingOne sent a malformed JSON body".into()),
+                        retry_after: None,
                     })?
                 };
                 Ok(Response { status, body })
@@ -338,7 +364,11 @@ impl PingOne for PingOneClient {
 fn is_invalid_client(body: &[u8]) -> bool {
     serde_json::from_slice::<Value>(body)
         .ok()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(|e| e == "invalid_client"))
+        .and_then(|v| {
+            v.get("error")
+                .and_then(Value::as_str)
+                .map(|e| e == "invalid_client")
+        })
         .unwrap_or(false)
 }
 

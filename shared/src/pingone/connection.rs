@@ -127,7 +127,9 @@ impl Connection {
         let safe_id = |value: &str| {
             !value.is_empty()
                 && value.len() <= 100
-                && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if !safe_id(&secret.env_id) || !safe_id(&secret.client_id) {
             return Err(
@@ -150,19 +152,55 @@ mod tests {
     #[test]
     fn region_codes_and_host_suffixes_map_to_the_documented_hosts() {
         let table = [
-            ("NA", "com", "https://auth.pingone.com", "https://api.pingone.com/v1"),
-            ("EU", "eu", "https://auth.pingone.eu", "https://api.pingone.eu/v1"),
-            ("CA", "ca", "https://auth.pingone.ca", "https://api.pingone.ca/v1"),
-            ("AU", "com.au", "https://auth.pingone.com.au", "https://api.pingone.com.au/v1"),
-            ("SG", "sg", "https://auth.pingone.sg", "https://api.pingone.sg/v1"),
-            ("AP", "asia", "https://auth.pingone.asia", "https://api.pingone.asia/v1"),
+            (
+                "NA",
+                "com",
+                "https://auth.pingone.com",
+                "https://api.pingone.com/v1",
+            ),
+            (
+                "EU",
+                "eu",
+                "https://auth.pingone.eu",
+                "https://api.pingone.eu/v1",
+            ),
+            (
+                "CA",
+                "ca",
+                "https://auth.pingone.ca",
+                "https://api.pingone.ca/v1",
+            ),
+            (
+                "AU",
+                "com.au",
+                "https://auth.pingone.com.au",
+                "https://api.pingone.com.au/v1",
+            ),
+            (
+                "SG",
+                "sg",
+                "https://auth.pingone.sg",
+                "https://api.pingone.sg/v1",
+            ),
+            (
+                "AP",
+                "asia",
+                "https://auth.pingone.asia",
+                "https://api.pingone.asia/v1",
+            ),
         ];
         for (code, tld, auth, api) in table {
             let by_code = Region::parse(code).unwrap();
             assert_eq!(Region::parse(tld), Some(by_code), "{tld}");
             assert_eq!(Region::parse(&code.to_lowercase()), Some(by_code), "{code}");
             assert_eq!(by_code.tld(), tld);
-            assert_eq!(Hosts::for_region(by_code), Hosts { auth: auth.into(), api: api.into() });
+            assert_eq!(
+                Hosts::for_region(by_code),
+                Hosts {
+                    auth: auth.into(),
+                    api: api.into()
+                }
+            );
         }
     }
 

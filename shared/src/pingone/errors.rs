@@ -95,10 +95,12 @@ pub fn map_error(status: u16, retry_after_seconds: Option<u64>, body: &[u8]) -> 
         _ => "",
     });
     match code {
-        "INVALID_DATA" | "INVALID_VALUE" | "INVALID_REQUEST" if is_otp_problem => Error::InvalidOtp {
-            details,
-            ping_one_error_id: id,
-        },
+        "INVALID_DATA" | "INVALID_VALUE" | "INVALID_REQUEST" if is_otp_problem => {
+            Error::InvalidOtp {
+                details,
+                ping_one_error_id: id,
+            }
+        }
         "INVALID_DATA" | "INVALID_VALUE" | "INVALID_REQUEST" => Error::Rejected {
             message,
             details,
@@ -156,7 +158,10 @@ mod tests {
         let body = error.body("c");
         assert_eq!(body.code, "VALIDATION_FAILED");
         assert_eq!(body.ping_one_error_id.as_deref(), Some("p1-id"));
-        assert_eq!(body.details, [FieldProblem::new("phone", "INVALID_VALUE: Bad phone")]);
+        assert_eq!(
+            body.details,
+            [FieldProblem::new("phone", "INVALID_VALUE: Bad phone")]
+        );
     }
 
     #[test]
@@ -169,16 +174,29 @@ mod tests {
         );
         assert_eq!(error.code(), "INVALID_OTP");
         assert_eq!(error.http_status(), 400);
-        assert!(error.body("c").details[0].problem.contains("2 attempt(s) remaining"));
-        let expired = map(400, json!({"code": "INVALID_DATA", "details": [{"code": "OTP_EXPIRED"}]}));
+        assert!(
+            error.body("c").details[0]
+                .problem
+                .contains("2 attempt(s) remaining")
+        );
+        let expired = map(
+            400,
+            json!({"code": "INVALID_DATA", "details": [{"code": "OTP_EXPIRED"}]}),
+        );
         assert_eq!(expired.code(), "INVALID_OTP");
     }
 
     #[test]
     fn codes_win_over_statuses() {
         // Ping may move a class to another status; the code decides.
-        assert_eq!(map(403, json!({"code": "INVALID_DATA"})).code(), "VALIDATION_FAILED");
-        assert_eq!(map(400, json!({"code": "REQUEST_FAILED"})).code(), "INVALID_STATE");
+        assert_eq!(
+            map(403, json!({"code": "INVALID_DATA"})).code(),
+            "VALIDATION_FAILED"
+        );
+        assert_eq!(
+            map(400, json!({"code": "REQUEST_FAILED"})).code(),
+            "INVALID_STATE"
+        );
         assert_eq!(map(400, json!({"code": "NOT_FOUND"})).code(), "NOT_FOUND");
     }
 
@@ -193,7 +211,11 @@ mod tests {
             ("INVALID_REQUEST", 415, "VALIDATION_FAILED"),
         ];
         for (code, status, ours) in table {
-            assert_eq!(map(status, json!({"id": "i", "code": code})).code(), ours, "{code}");
+            assert_eq!(
+                map(status, json!({"id": "i", "code": code})).code(),
+                ours,
+                "{code}"
+            );
         }
     }
 
@@ -208,14 +230,23 @@ mod tests {
             (418, "UPSTREAM_INVALID"),
         ];
         for (status, ours) in cases {
-            assert_eq!(map_error(status, None, b"<html>oops</html>").code(), ours, "{status}");
+            assert_eq!(
+                map_error(status, None, b"<html>oops</html>").code(),
+                ours,
+                "{status}"
+            );
         }
     }
 
     #[test]
     fn rate_limits_keep_the_retry_after() {
         let error = map_error(429, Some(7), br#"{"code":"REQUEST_LIMITED"}"#);
-        assert!(matches!(error, Error::RateLimited { retry_after_seconds: Some(7) }));
+        assert!(matches!(
+            error,
+            Error::RateLimited {
+                retry_after_seconds: Some(7)
+            }
+        ));
     }
 
     #[test]
@@ -227,7 +258,10 @@ mod tests {
 
     #[test]
     fn long_pingone_messages_are_clipped() {
-        let error = map(400, json!({"code": "INVALID_DATA", "message": "x".repeat(5000)}));
+        let error = map(
+            400,
+            json!({"code": "INVALID_DATA", "message": "x".repeat(5000)}),
+        );
         assert!(error.to_string().len() < 300);
     }
 }

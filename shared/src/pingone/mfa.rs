@@ -170,7 +170,9 @@ impl TryFrom<Response> for DevicesOutput {
             .pointer("/_embedded/devices")
             .and_then(Value::as_array)
             .cloned()
-            .ok_or_else(|| Error::UpstreamInvalid("device list without _embedded.devices".into()))?;
+            .ok_or_else(|| {
+                Error::UpstreamInvalid("device list without _embedded.devices".into())
+            })?;
         Ok(Self {
             raw_response: response.body,
             status_code: response.status,
@@ -190,10 +192,26 @@ mod tests {
             body: json!({"id": "da-1", "status": "OTP_REQUIRED"}),
         };
         let output = DeviceAuthenticationOutput::try_from(ok).unwrap();
-        assert_eq!((output.device_authentication_id.as_str(), output.status.as_str()), ("da-1", "OTP_REQUIRED"));
-        for body in [json!({"id": "da-1"}), json!({"status": "COMPLETED"}), json!({"id": "", "status": "COMPLETED"}), json!(null)] {
+        assert_eq!(
+            (
+                output.device_authentication_id.as_str(),
+                output.status.as_str()
+            ),
+            ("da-1", "OTP_REQUIRED")
+        );
+        for body in [
+            json!({"id": "da-1"}),
+            json!({"status": "COMPLETED"}),
+            json!({"id": "", "status": "COMPLETED"}),
+            json!(null),
+        ] {
             let response = Response { status: 200, body };
-            assert_eq!(DeviceAuthenticationOutput::try_from(response).unwrap_err().code(), "UPSTREAM_INVALID");
+            assert_eq!(
+                DeviceAuthenticationOutput::try_from(response)
+                    .unwrap_err()
+                    .code(),
+                "UPSTREAM_INVALID"
+            );
         }
     }
 
@@ -202,7 +220,10 @@ mod tests {
         let body = json!({"_embedded": {"devices": [{"id": "d1", "type": "SMS"}]}, "count": 1});
         let output = DevicesOutput::try_from(Response { status: 200, body }).unwrap();
         assert_eq!(output.devices, [json!({"id": "d1", "type": "SMS"})]);
-        let missing = Response { status: 200, body: json!({"count": 0}) };
+        let missing = Response {
+            status: 200,
+            body: json!({"count": 0}),
+        };
         assert!(DevicesOutput::try_from(missing).is_err());
     }
 }

@@ -122,7 +122,10 @@ mod tests {
 
     #[test]
     fn path_segments_cannot_climb_or_split() {
-        assert_eq!(segment("a11ce000-0000-4000-8000-000000000001"), "a11ce000-0000-4000-8000-000000000001");
+        assert_eq!(
+            segment("a11ce000-0000-4000-8000-000000000001"),
+            "a11ce000-0000-4000-8000-000000000001"
+        );
         assert_eq!(segment("../admin"), "..%2Fadmin");
         assert_eq!(segment(".."), "%2E%2E");
         assert_eq!(segment("a?b#c"), "a%3Fb%23c");

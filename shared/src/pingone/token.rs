@@ -108,7 +108,10 @@ impl TokenCache {
     pub fn invalidate(&self, key: &TokenKey, token: &Secret<Arc<str>>) {
         let slot = self.slot(key);
         let mut current = slot.current.write().unwrap_or_else(|p| p.into_inner());
-        if current.as_ref().is_some_and(|cached| cached.token == *token) {
+        if current
+            .as_ref()
+            .is_some_and(|cached| cached.token == *token)
+        {
             *current = None;
         }
     }
@@ -186,7 +189,9 @@ mod tests {
     async fn a_failed_issue_is_not_cached() {
         let cache = TokenCache::new();
         let failed = cache
-            .get(&key(), || async { Err::<IssuedToken, _>(Error::UpstreamUnavailable("down".into())) })
+            .get(&key(), || async {
+                Err::<IssuedToken, _>(Error::UpstreamUnavailable("down".into()))
+            })
             .await;
         assert!(failed.is_err());
         let requests = AtomicUsize::new(0);

@@ -1,0 +1,239 @@
+//! The local gateway: every capability behind the API's routes (handbook §4.1) in one
+//! process, with the Ping cloud simulator embedded and secrets read from a local file.
+//!
+//! It runs the same handlers through the same [`dispatch`] as the Lambda functions, so what
+//! works here works behind API Gateway. Callers authenticate with a bearer token
+//! (`local-dev-token` unless configured), as a deployment's callers must.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use pingid_sim::{RunningSim, SimConfig, Simulator};
+use serde_json::json;
+use shared::capability::{Reply, dispatch};
+use shared::config::Settings;
+use shared::lambda::MAX_BODY_BYTES;
+use shared::{Capability, Error, Ports};
+
+/// The bearer token callers present unless configured otherwise.
+pub const DEFAULT_API_TOKEN: &str = "local-dev-token";
+
+/// Every capability the product serves, by Ping's capability id.
+pub fn capabilities() -> Vec<Arc<dyn Capability>> {
+    vec![
+        Arc::new(read_all_devices_pingid::ReadAllDevices),
+        Arc::new(create_device_authentication_pingid::CreateDeviceAuthentication),
+        Arc::new(read_device_authentication::ReadDeviceAuthentication),
+        Arc::new(device_select_device_authentication::DeviceSelectDeviceAuthentication),
+        Arc::new(validate_otp_device_authentication::ValidateOtpDeviceAuthentication),
+        Arc::new(cancel_device_authentication_pingid::CancelDeviceAuthentication),
+    ]
+}
+
+/// How the local stack is set up.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// Where the gateway listens.
+    pub addr: SocketAddr,
+    /// Where the embedded simulator listens.
+    pub sim_addr: SocketAddr,
+    /// The bearer token callers must present.
+    pub api_token: String,
+    /// The local secrets file (the demo tenant's connection).
+    pub secrets_file: PathBuf,
+    /// The simulator's settings.
+    pub sim: SimConfig,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            sim_addr: SocketAddr::from(([127, 0, 0, 1], 3001)),
+            api_token: DEFAULT_API_TOKEN.to_string(),
+            secrets_file: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/secrets.json")),
+            sim: SimConfig::default(),
+        }
+    }
+}
+
+struct Gateway {
+    capabilities: Vec<Arc<dyn Capability>>,
+    ports: Ports,
+    api_token: String,
+}
+
+/// The running stack: gateway and simulator. Dropping it stops both.
+pub struct RunningLocal {
+    addr: SocketAddr,
+    sim: RunningSim,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl RunningLocal {
+    /// The gateway's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` of the gateway.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The embedded simulator.
+    pub fn sim(&self) -> &RunningSim {
+        &self.sim
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
+impl Drop for RunningLocal {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts the simulator, then the gateway in front of it.
+pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
+    let sim = Simulator::start(config.sim_addr, config.sim.clone()).await?;
+    let settings = Settings {
+        secrets_file: Some(config.secrets_file.clone()),
+        pingone_base_url: Some(sim.base_url()),
+        ..Settings::from_env()?
+    };
+    let gateway = Arc::new(Gateway {
+        capabilities: capabilities(),
+        ports: settings.ports().await?,
+        api_token: config.api_token,
+    });
+    let app = Router::new()
+        .route("/health", get(health))
+        .route("/v1/pingid/{capability_id}", any(call_capability))
+        .fallback(not_found)
+        .with_state(gateway);
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "local gateway stopped");
+        }
+    });
+    Ok(RunningLocal { addr, sim, server })
+}
+
+async fn health() -> Response {
+    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+}
+
+async fn not_found() -> Response {
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let error = Error::NotFound("no such route".to_string());
+    respond(&Reply::from_error(&error, &correlation_id), &correlation_id)
+}
+
+async fn call_capability(
+    State(gateway): State<Arc<Gateway>>,
+    Path(capability_id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let reply = match gateway.admit(&capability_id, &method, &headers) {
+        Err(error) => Reply::from_error(&error, &correlation_id),
+        Ok(capability) => match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(bytes) => {
+                dispatch(capability.as_ref(), &gateway.ports, &bytes, &correlation_id).await
+            }
+            Err(_) => {
+                let error = Error::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES,
+                };
+                Reply::from_error(&error, &correlation_id)
+            }
+        },
+    };
+    respond(&reply, &correlation_id)
+}
+
+impl Gateway {
+    /// Who may call what: the caller's credential first (an unauthenticated caller learns
+    /// nothing, not even which capabilities exist), then the route.
+    fn admit(
+        &self,
+        capability_id: &str,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Result<&Arc<dyn Capability>, Error> {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(presented.as_bytes(), self.api_token.as_bytes()) {
+            return Err(Error::Unauthorized);
+        }
+        let capability = self
+            .capabilities
+            .iter()
+            .find(|capability| capability.id() == capability_id)
+            .ok_or_else(|| {
+                Error::NotFound(format!("no capability named {:.100}", capability_id))
+            })?;
+        if method != Method::POST {
+            return Err(Error::MethodNotAllowed(method.to_string()));
+        }
+        Ok(capability)
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn respond(reply: &Reply, correlation_id: &str) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, reply.body.to_string()).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in reply.headers(correlation_id) {
+        if let Ok(value) = value.parse() {
+            headers.insert(name, value);
+        }
+    }
+    if reply.error_code == Some("UNAUTHORIZED") {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            "Bearer".parse().expect("static header value"),
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn token_comparison_needs_every_byte() {
+        assert!(constant_time_eq(b"local-dev-token", b"local-dev-token"));
+        assert!(!constant_time_eq(b"local-dev-tokeN", b"local-dev-token"));
+        assert!(!constant_time_eq(b"local-dev", b"local-dev-token"));
+        assert!(!constant_time_eq(b"", b"local-dev-token"));
+    }
+}

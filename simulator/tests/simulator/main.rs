@@ -1,0 +1,13 @@
+//! The simulator over real HTTP: one simulator per test, on an ephemeral port.
+//! (One test binary with modules, so the suite links once.)
+
+mod support;
+
+mod device_selection;
+mod faults;
+mod management;
+mod openapi;
+mod otp;
+mod push;
+mod stats;
+mod token;
