@@ -1,0 +1,69 @@
+# The front door. On a fresh machine:
+#   make run    start the local gateway (127.0.0.1:3000) with the Ping simulator (127.0.0.1:3001)
+#   make test   everything CI checks: format, lints, build, unit + end-to-end tests, template
+#
+# Needs: a Rust toolchain (cargo) and python3 with the venv module. Python tools (moto for the
+# end-to-end tests, SAM CLI + cfn-lint for the template) are installed into ./.venv on first use.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+# Installed once per change of requirements-dev.txt.
+VENV_STAMP := $(VENV)/.installed
+
+# Recipes (and the tests they run) find moto_server, sam and cfn-lint here first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+CARGO_FMT_CHECK := cargo fmt --all -- --check
+CARGO_CLIPPY := cargo clippy --workspace --all-targets -- -D warnings
+# The end-to-end tests run the compiled function binaries, so they are built before testing.
+CARGO_BUILD := cargo build --workspace --bins
+CARGO_TEST := cargo test --workspace
+SAM_VALIDATE := sam validate --lint --template-file template.yaml
+
+.PHONY: help venv run test lint validate build clean distclean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: $(VENV_STAMP) ## create .venv with the pinned Python dev tools (moto, SAM CLI, cfn-lint)
+
+$(VENV_STAMP): requirements-dev.txt requirements-dev.lock
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || { \
+	  echo "error: '$(PYTHON) -m venv' failed; install Python 3 with venv (Debian: apt-get install python3-venv)" >&2; \
+	  exit 1; }
+	$(VENV)/bin/python -m pip install --quiet --no-input --disable-pip-version-check -r requirements-dev.txt -c requirements-dev.lock
+	@touch $@
+
+run: ## start the local gateway + simulator with the demo tenant (Ctrl-C stops it)
+	cargo run -p pingid-local
+
+test: venv ## format check, clippy, build, all tests, template validation
+	$(CARGO_FMT_CHECK)
+	$(CARGO_CLIPPY)
+	$(CARGO_BUILD)
+	$(CARGO_TEST)
+	$(SAM_VALIDATE)
+
+lint: ## format check and clippy (no tests)
+	$(CARGO_FMT_CHECK)
+	$(CARGO_CLIPPY)
+
+validate: venv ## check template.yaml with sam validate --lint and cfn-lint
+	$(SAM_VALIDATE)
+	cfn-lint template.yaml
+
+build: ## build every binary (debug)
+	$(CARGO_BUILD)
+
+clean: ## remove build outputs (keeps .venv)
+	cargo clean
+	rm -rf .aws-sam
+
+distclean: clean ## also remove .venv
+	rm -rf $(VENV)

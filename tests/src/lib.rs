@@ -1,0 +1,52 @@
+//! End-to-end test harness: real compiled Lambda binaries, a real Lambda Runtime API, real HTTP.
+//!
+//! The pieces, each usable on its own:
+//! - [`FunctionProcess`] runs a compiled function binary against an in-test
+//!   [`RuntimeApi`](runtime_api::RuntimeApi) exactly as the Lambda service would (same
+//!   environment variables, same Runtime API), and invokes it with any event.
+//! - [`Moto`] runs `moto_server` from the repository's `.venv` on a free loopback port, so the
+//!   functions' AWS SDK calls (Secrets Manager) hit a real HTTP API.
+//! - [`events`] builds API Gateway REST (v1) and HTTP API (v2) proxy events and loads the
+//!   fixtures in `events/`.
+//!
+//! Everything listens on 127.0.0.1 only and every child process is killed when its handle drops.
+//! Binaries are not built here: run `cargo build --workspace --bins` first (`make test` does).
+
+pub mod events;
+mod function;
+mod moto;
+mod process;
+pub mod runtime_api;
+
+use std::path::{Path, PathBuf};
+
+pub use events::{
+    ApiRequest, PLACEHOLDER_DEVICE_AUTHENTICATION_ID, PLACEHOLDER_OTP, ProxyResponse,
+    apigw_v1_event, apigw_v2_event, load_event, replace_in_strings,
+};
+pub use function::{FunctionProcess, INVOKE_TIMEOUT, Invocation};
+pub use moto::Moto;
+
+/// The repository root (the Cargo workspace directory).
+pub fn workspace_root() -> &'static Path {
+    // This crate lives in `<root>/tests`; the path is fixed at compile time, which is what tests
+    // want (they run from the package directory, not the root).
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the e2e crate lives one level below the workspace root")
+}
+
+/// Where the compiled binary `name` is expected.
+///
+/// `$PINGID_BIN_DIR/<name>` when that variable is set (e.g. to test release builds), otherwise
+/// `<target dir>/debug/<name>`, honouring `CARGO_TARGET_DIR` like cargo does.
+pub fn bin_path(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("PINGID_BIN_DIR") {
+        return PathBuf::from(dir).join(name);
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    // A relative CARGO_TARGET_DIR is relative to where cargo ran, i.e. the workspace root.
+    workspace_root().join(target_dir).join("debug").join(name)
+}

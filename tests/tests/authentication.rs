@@ -1,0 +1,403 @@
+//! MFA authentication end to end: the real function binaries, speaking the Lambda Runtime API,
+//! reading the PingOne connection secret from moto's Secrets Manager and calling the simulator
+//! over HTTP. Each test is a flow a DaVinci flow would run.
+
+mod support;
+
+use pingid_sim::{SimConfig, demo};
+use serde_json::{Value, json};
+use support::{Function, Stack, assert_no_secret_in_logs, failed, ok};
+
+/// The functions of the authentication flow, started once per test.
+struct Flow {
+    stack: Stack,
+    create: Function,
+    read: Function,
+    select: Function,
+    validate: Function,
+    cancel: Function,
+}
+
+impl Flow {
+    async fn start() -> Flow {
+        Self::start_on(Stack::start().await).await
+    }
+
+    async fn start_on(stack: Stack) -> Flow {
+        Flow {
+            create: stack.function("createDeviceAuthenticationPingID").await,
+            read: stack.function("readDeviceAuthentication").await,
+            select: stack.function("deviceSelectDeviceAuthentication").await,
+            validate: stack.function("validateOtpDeviceAuthentication").await,
+            cancel: stack.function("cancelDeviceAuthenticationPingID").await,
+            stack,
+        }
+    }
+
+    /// Starts an authentication and returns `(id, status)`.
+    async fn start_authentication(&self, properties: Value) -> (String, String) {
+        let output = ok(&self.create.call(properties).await);
+        assert_eq!(
+            output["statusCode"].as_u64().map(|s| s / 100),
+            Some(2),
+            "{output}"
+        );
+        assert_eq!(
+            output["deviceAuthenticationId"],
+            output["rawResponse"]["id"]
+        );
+        assert_eq!(output["status"], output["rawResponse"]["status"]);
+        let id = output["deviceAuthenticationId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (id, output["status"].as_str().unwrap().to_string())
+    }
+
+    async fn status_of(&self, id: &str) -> String {
+        let output = ok(&self
+            .read
+            .call(json!({ "deviceAuthenticationId": id }))
+            .await);
+        output["status"].as_str().unwrap().to_string()
+    }
+
+    async fn check_otp(&self, id: &str, otp: &str) -> e2e::ProxyResponse {
+        self.validate
+            .call(json!({ "deviceAuthenticationId": id, "otp": otp }))
+            .await
+    }
+
+    fn functions(&self) -> [&Function; 5] {
+        [
+            &self.create,
+            &self.read,
+            &self.select,
+            &self.validate,
+            &self.cancel,
+        ]
+    }
+}
+
+/// A passcode that is not `otp` (to type a wrong one on purpose).
+fn wrong(otp: &str) -> String {
+    otp.chars()
+        .map(|c| char::from_digit((c.to_digit(10).unwrap_or(0) + 1) % 10, 10).unwrap_or('0'))
+        .collect()
+}
+
+#[tokio::test]
+async fn sms_otp_flow_completes_with_the_delivered_code() {
+    // Given alice and her SMS device
+    let flow = Flow::start().await;
+    // When the flow starts an authentication on that device
+    let (id, status) = flow
+        .start_authentication(
+            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
+        )
+        .await;
+    assert_eq!(status, "OTP_REQUIRED");
+    // Then a code reaches her phone, and typing it completes the authentication
+    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    let output = ok(&flow.check_otp(&id, &otp).await);
+    assert_eq!(output["status"], "COMPLETED");
+    assert_eq!(flow.status_of(&id).await, "COMPLETED");
+    // And the code is single-use
+    failed(&flow.check_otp(&id, &otp).await, 409, "INVALID_STATE");
+    // And neither the code nor the worker secret was logged
+    assert_no_secret_in_logs(&flow.functions(), &[&otp, demo::CLIENT_SECRET]);
+}
+
+#[tokio::test]
+async fn push_approved_on_the_phone_completes() {
+    let flow = Flow::start().await;
+    // alice's default device is the PingID app: the policy sends a push
+    let (id, status) = flow
+        .start_authentication(json!({ "userId": demo::ALICE_ID }))
+        .await;
+    assert_eq!(status, "PUSH_CONFIRMATION_REQUIRED");
+    assert_eq!(
+        flow.status_of(&id).await,
+        "PUSH_CONFIRMATION_REQUIRED",
+        "still waiting"
+    );
+    flow.stack.push(&id, "APPROVE").await;
+    assert_eq!(flow.status_of(&id).await, "COMPLETED");
+}
+
+#[tokio::test]
+async fn push_denied_on_the_phone_fails_and_stays_failed() {
+    let flow = Flow::start().await;
+    let (id, _) = flow
+        .start_authentication(json!({ "userId": demo::ALICE_ID }))
+        .await;
+    flow.stack.push(&id, "DENY").await;
+    let output = ok(&flow
+        .read
+        .call(json!({ "deviceAuthenticationId": id }))
+        .await);
+    assert_eq!(output["status"], "FAILED");
+    assert!(
+        output["rawResponse"]["error"]["code"].is_string(),
+        "{output}"
+    );
+    // A denied push can never be turned into success by an OTP
+    failed(&flow.check_otp(&id, "123456").await, 409, "INVALID_STATE");
+    assert_eq!(flow.status_of(&id).await, "FAILED");
+}
+
+#[tokio::test]
+async fn push_timeout_lets_the_user_pick_another_device() {
+    let flow = Flow::start().await;
+    let (id, _) = flow
+        .start_authentication(json!({ "userId": demo::ALICE_ID }))
+        .await;
+    flow.stack.push(&id, "TIMEOUT").await;
+    assert_eq!(flow.status_of(&id).await, "PUSH_CONFIRMATION_TIMED_OUT");
+    // OTP fallback: select the SMS device, type the code
+    let selected = ok(&flow
+        .select
+        .call(json!({ "deviceAuthenticationId": id, "deviceId": demo::ALICE_SMS_DEVICE_ID }))
+        .await);
+    assert_eq!(selected["status"], "OTP_REQUIRED");
+    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    assert_eq!(ok(&flow.check_otp(&id, &otp).await)["status"], "COMPLETED");
+}
+
+#[tokio::test]
+async fn a_push_that_nobody_answers_times_out_by_itself() {
+    let flow = Flow::start().await;
+    let (id, _) = flow
+        .start_authentication(json!({ "userId": demo::ALICE_ID }))
+        .await;
+    let config = SimConfig::default();
+    let seconds = config.push_timeout.as_secs() + 1;
+    flow.stack
+        .sim_post("/_sim/clock/advance", json!({ "seconds": seconds }))
+        .await;
+    assert_eq!(flow.status_of(&id).await, "PUSH_CONFIRMATION_TIMED_OUT");
+}
+
+#[tokio::test]
+async fn wrong_otps_are_refused_then_the_limit_fails_the_authentication() {
+    let flow = Flow::start().await;
+    let (id, _) = flow
+        .start_authentication(
+            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
+        )
+        .await;
+    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    // A wrong code: 400 INVALID_OTP naming the attempts left; the flow may ask again
+    let body = failed(&flow.check_otp(&id, &wrong(&otp)).await, 400, "INVALID_OTP");
+    let problem = body["details"][0]["problem"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(problem.contains("remaining"), "{body}");
+    assert_eq!(flow.status_of(&id).await, "OTP_REQUIRED");
+    // The right code still works after one mistake
+    assert_eq!(ok(&flow.check_otp(&id, &otp).await)["status"], "COMPLETED");
+
+    // A second authentication: wrong codes up to the limit fail it for good
+    let (id, _) = flow
+        .start_authentication(
+            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
+        )
+        .await;
+    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    let limit = SimConfig::default().otp_max_failures;
+    for _ in 0..limit {
+        let response = flow.check_otp(&id, &wrong(&otp)).await;
+        assert!(
+            response.status == 400 || response.status == 409,
+            "{}",
+            response.body
+        );
+    }
+    assert_eq!(flow.status_of(&id).await, "FAILED");
+    failed(&flow.check_otp(&id, &otp).await, 409, "INVALID_STATE");
+}
+
+#[tokio::test]
+async fn an_expired_otp_is_refused() {
+    let flow = Flow::start().await;
+    let (id, _) = flow
+        .start_authentication(
+            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
+        )
+        .await;
+    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    let seconds = SimConfig::default().otp_lifetime.as_secs() + 1;
+    flow.stack
+        .sim_post("/_sim/clock/advance", json!({ "seconds": seconds }))
+        .await;
+    failed(&flow.check_otp(&id, &otp).await, 400, "INVALID_OTP");
+}
+
+#[tokio::test]
+async fn one_time_email_device_authenticates_without_pairing() {
+    let flow = Flow::start().await;
+    // bob has no device; he authenticates once with an address he types
+    let (id, status) = flow
+        .start_authentication(json!({
+            "userId": demo::BOB_ID,
+            "selectedDevice": "oneTime",
+            "oneTimeDeviceType": "EMAIL",
+            "oneTimeEmailDevice": "bob.backup@example.com",
+        }))
+        .await;
+    assert_eq!(status, "OTP_REQUIRED");
+    let otp = flow.stack.last_otp_sent_to("bob.backup@example.com").await;
+    assert_eq!(ok(&flow.check_otp(&id, &otp).await)["status"], "COMPLETED");
+    // Nothing was paired
+    let devices = flow.stack.function("readAllDevicesPingID").await;
+    let listed = ok(&devices.call(json!({ "userId": demo::BOB_ID })).await);
+    assert_eq!(listed["devices"], json!([]));
+    assert_no_secret_in_logs(&flow.functions(), &[&otp, demo::CLIENT_SECRET]);
+}
+
+#[tokio::test]
+async fn cancel_ends_the_authentication_for_good() {
+    let flow = Flow::start().await;
+    let (id, _) = flow
+        .start_authentication(json!({ "userId": demo::ALICE_ID }))
+        .await;
+    let cancelled = ok(&flow
+        .cancel
+        .call(json!({ "deviceAuthenticationId": id, "reason": "SIGNOUT" }))
+        .await);
+    let status = cancelled["status"].as_str().unwrap().to_string();
+    assert!(
+        !["COMPLETED", "PUSH_CONFIRMATION_REQUIRED"].contains(&status.as_str()),
+        "{cancelled}"
+    );
+    // Approving the push afterwards cannot complete it
+    assert_eq!(flow.status_of(&id).await, status);
+    failed(&flow.check_otp(&id, "123456").await, 409, "INVALID_STATE");
+    // Cancelling twice is refused, not silently accepted
+    let again = flow
+        .cancel
+        .call(json!({ "deviceAuthenticationId": id }))
+        .await;
+    failed(&again, 409, "INVALID_STATE");
+}
+
+#[tokio::test]
+async fn cancel_with_change_device_goes_back_to_device_selection() {
+    let flow = Flow::start().await;
+    let (id, _) = flow
+        .start_authentication(json!({ "userId": demo::ALICE_ID }))
+        .await;
+    let changed = ok(&flow
+        .cancel
+        .call(json!({ "deviceAuthenticationId": id, "reason": "CHANGE_DEVICE" }))
+        .await);
+    assert_eq!(changed["status"], "DEVICE_SELECTION_REQUIRED");
+    let selected = ok(&flow
+        .select
+        .call(json!({ "deviceAuthenticationId": id, "deviceId": demo::ALICE_EMAIL_DEVICE_ID }))
+        .await);
+    assert_eq!(selected["status"], "OTP_REQUIRED");
+    let otp = flow.stack.last_otp_sent_to(demo::ALICE_EMAIL).await;
+    assert_eq!(ok(&flow.check_otp(&id, &otp).await)["status"], "COMPLETED");
+}
+
+#[tokio::test]
+async fn a_prompting_policy_asks_for_a_device_first() {
+    let flow = Flow::start().await;
+    let (id, status) = flow
+        .start_authentication(json!({
+            "userId": demo::ALICE_ID,
+            "workforcePolicyMfaPolicyId": demo::PROMPT_POLICY_ID,
+        }))
+        .await;
+    assert_eq!(status, "DEVICE_SELECTION_REQUIRED");
+    let read = ok(&flow
+        .read
+        .call(json!({ "deviceAuthenticationId": id }))
+        .await);
+    let offered = read["rawResponse"]["_embedded"]["devices"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(offered, 3, "{read}");
+    let selected = ok(&flow
+        .select
+        .call(json!({ "deviceAuthenticationId": id, "deviceId": demo::ALICE_SMS_DEVICE_ID }))
+        .await);
+    assert_eq!(selected["status"], "OTP_REQUIRED");
+}
+
+#[tokio::test]
+async fn an_authenticator_code_typed_up_front_completes_at_once() {
+    let flow = Flow::start().await;
+    let code = flow
+        .stack
+        .sim_get(&format!("/_sim/totp/{}", demo::CAROL_TOTP_DEVICE_ID))
+        .await["otp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, status) = flow
+        .start_authentication(json!({ "userId": demo::CAROL_ID, "otp": code }))
+        .await;
+    assert_eq!(status, "COMPLETED");
+    // A wrong code up front is refused and nothing is left pending
+    let refused = flow
+        .create
+        .call(json!({ "userId": demo::CAROL_ID, "otp": wrong(&code) }))
+        .await;
+    failed(&refused, 400, "INVALID_OTP");
+}
+
+#[tokio::test]
+async fn read_all_devices_lists_alices_three_devices_default_first() {
+    let stack = Stack::start().await;
+    let devices = stack.function("readAllDevicesPingID").await;
+    let output = ok(&devices.call(json!({ "userId": demo::ALICE_ID })).await);
+    let ids: Vec<&str> = output["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[0], demo::ALICE_MOBILE_DEVICE_ID);
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        output["rawResponse"]["_embedded"]["devices"],
+        output["devices"]
+    );
+    assert_eq!(output["statusCode"], 200);
+    // An unknown user is a 404, not an empty list
+    let missing = devices
+        .call(json!({ "userId": "00000000-0000-4000-8000-000000000000" }))
+        .await;
+    failed(&missing, 404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn unknown_device_authentications_are_not_found() {
+    let stack = Stack::start().await;
+    let read = stack.function("readDeviceAuthentication").await;
+    let response = read
+        .call(json!({ "deviceAuthenticationId": "00000000-0000-4000-8000-000000000000" }))
+        .await;
+    failed(&response, 404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_one_time_device_with_a_bad_phone_is_refused_before_pingone_is_called() {
+    let stack = Stack::start().await;
+    let create = stack.function("createDeviceAuthenticationPingID").await;
+    let response = create
+        .call(json!({
+            "userId": demo::ALICE_ID,
+            "selectedDevice": "oneTime",
+            "oneTimeDeviceType": "SMS",
+            "oneTimeSmsDevice": "555-0101",
+        }))
+        .await;
+    let body = failed(&response, 400, "VALIDATION_FAILED");
+    assert_eq!(body["details"][0]["field"], "properties.oneTimeSmsDevice");
+    assert_eq!(stack.stats("POST /{envId}/deviceAuthentications").await, 0);
+}

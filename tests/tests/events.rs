@@ -1,0 +1,175 @@
+//! Every file in `events/` is invoked against the real function binary and its outcome is the
+//! one `events/README.md` promises. A file missing from the table, or a row without a file,
+//! fails the test.
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+
+use e2e::{
+    Invocation, PLACEHOLDER_DEVICE_AUTHENTICATION_ID, load_event, replace_in_strings,
+    workspace_root,
+};
+use serde_json::Value;
+use support::{FUNCTIONS, Stack};
+
+/// One row of the README's "Expected outcomes" table.
+#[derive(Debug)]
+struct Row {
+    file: String,
+    live_id_from: Option<String>,
+    http: Option<u16>,
+    status: Option<String>,
+    error: Option<String>,
+}
+
+fn cell(text: &str) -> Option<String> {
+    let text = text.trim().trim_matches('`');
+    (text != "—" && !text.is_empty()).then(|| text.to_string())
+}
+
+fn expected_outcomes() -> Vec<Row> {
+    let readme = std::fs::read_to_string(workspace_root().join("events/README.md"))
+        .expect("events/README.md");
+    let table = readme
+        .split("## Expected outcomes")
+        .nth(1)
+        .expect("an Expected outcomes section");
+    table
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').collect();
+            assert_eq!(cells.len(), 6, "malformed row: {line}");
+            Row {
+                file: cell(cells[0]).expect("a file name"),
+                live_id_from: cell(cells[2]),
+                http: cell(cells[3]).map(|s| s.parse().expect("HTTP status")),
+                status: cell(cells[4]),
+                error: cell(cells[5]),
+            }
+        })
+        .collect()
+}
+
+fn binary_of(file: &str) -> &'static str {
+    FUNCTIONS
+        .iter()
+        .map(|(_, binary)| *binary)
+        .find(|binary| file.starts_with(&format!("{binary}.")))
+        .unwrap_or_else(|| panic!("{file} names no function"))
+}
+
+/// Puts the delivered passcode where the event has the placeholder `otp`.
+fn set_otp(event: &mut Value, otp: &str) {
+    if let Some(Value::String(body)) = event.get("body") {
+        let mut request: Value = serde_json::from_str(body).expect("JSON body");
+        request["properties"]["otp"] = Value::String(otp.to_string());
+        event["body"] = Value::String(request.to_string());
+    } else {
+        event["properties"]["otp"] = Value::String(otp.to_string());
+    }
+}
+
+/// The outcome as `(HTTP status or None for direct, output status, error code)`.
+fn outcome(invocation: Invocation) -> (Option<u16>, Option<String>, Option<String>) {
+    match invocation {
+        Invocation::Response(value)
+            if value.get("statusCode").is_some() && value.get("body").is_some() =>
+        {
+            let response = Invocation::Response(value)
+                .into_proxy_response()
+                .expect("proxy response");
+            let body = response.json().expect("JSON body");
+            let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
+            if response.status == 200 {
+                (Some(200), text("status"), None)
+            } else {
+                (Some(response.status), None, text("code"))
+            }
+        }
+        Invocation::Response(output) => (
+            None,
+            output
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            None,
+        ),
+        Invocation::Error { error_type, .. } => (None, None, Some(error_type)),
+    }
+}
+
+fn device_authentication_id(invocation: Invocation) -> String {
+    let output = match invocation {
+        Invocation::Response(value) if value.get("body").is_some() => Invocation::Response(value)
+            .into_proxy_response()
+            .unwrap()
+            .json()
+            .unwrap(),
+        Invocation::Response(output) => output,
+        Invocation::Error { error_message, .. } => {
+            panic!("the source event failed: {error_message}")
+        }
+    };
+    output["deviceAuthenticationId"]
+        .as_str()
+        .expect("a deviceAuthenticationId")
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_event_file_gives_the_documented_outcome() {
+    let rows = expected_outcomes();
+    let documented: BTreeSet<String> = rows.iter().map(|row| row.file.clone()).collect();
+    let on_disk: BTreeSet<String> = std::fs::read_dir(workspace_root().join("events"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert_eq!(
+        documented, on_disk,
+        "events/ and its README table must list the same files"
+    );
+    for (_, binary) in FUNCTIONS {
+        assert!(
+            on_disk.iter().any(|file| binary_of(file) == *binary),
+            "no event for {binary}"
+        );
+    }
+
+    let stack = Stack::start().await;
+    let mut functions = HashMap::new();
+    for (capability_id, binary) in FUNCTIONS {
+        functions.insert(*binary, stack.function(capability_id).await);
+    }
+    for row in &rows {
+        let mut event = load_event(&row.file);
+        if let Some(source) = &row.live_id_from {
+            let started = functions[binary_of(source)]
+                .process
+                .invoke(load_event(source))
+                .await
+                .unwrap();
+            let id = device_authentication_id(started);
+            replace_in_strings(&mut event, PLACEHOLDER_DEVICE_AUTHENTICATION_ID, &id);
+            let messages = stack.sim_get("/_sim/messages").await;
+            if let Some(otp) = messages
+                .as_array()
+                .and_then(|all| all.last())
+                .and_then(|m| m["otp"].as_str())
+                && !row.file.contains("wrong-otp")
+                && row.file.starts_with("validate-otp")
+            {
+                set_otp(&mut event, otp);
+            }
+        }
+        let invocation = functions[binary_of(&row.file)]
+            .process
+            .invoke(event)
+            .await
+            .unwrap();
+        let expected = (row.http, row.status.clone(), row.error.clone());
+        assert_eq!(outcome(invocation), expected, "{}", row.file);
+    }
+}

@@ -1,0 +1,285 @@
+//! The stack every capability test stands on: the simulator, moto's Secrets Manager holding the
+//! PingOne connection secret, and the real function binaries speaking the Runtime API.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::net::SocketAddr;
+
+use e2e::{ApiRequest, FunctionProcess, Moto, ProxyResponse};
+use pingid_sim::{RunningSim, SimConfig, Simulator, demo};
+use serde_json::{Value, json};
+
+/// Binary name of each capability id.
+pub const FUNCTIONS: &[(&str, &str)] = &[
+    ("readAllDevicesPingID", "read-all-devices-pingid"),
+    (
+        "createDeviceAuthenticationPingID",
+        "create-device-authentication-pingid",
+    ),
+    ("readDeviceAuthentication", "read-device-authentication"),
+    (
+        "deviceSelectDeviceAuthentication",
+        "device-select-device-authentication",
+    ),
+    (
+        "validateOtpDeviceAuthentication",
+        "validate-otp-device-authentication",
+    ),
+    (
+        "cancelDeviceAuthenticationPingID",
+        "cancel-device-authentication-pingid",
+    ),
+];
+
+/// A simulator, a moto server with the connection secret, and a way to start functions.
+pub struct Stack {
+    pub sim: RunningSim,
+    pub moto: Moto,
+    pub secret_arn: String,
+    http: reqwest::Client,
+}
+
+impl Stack {
+    /// Starts the simulator and moto, and stores the demo tenant's connection secret.
+    pub async fn start() -> Stack {
+        Self::start_with(SimConfig::default()).await
+    }
+
+    /// Like [`Stack::start`] with simulator settings.
+    pub async fn start_with(config: SimConfig) -> Stack {
+        let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+            .await
+            .expect("simulator starts");
+        let moto = Moto::start()
+            .await
+            .expect("moto starts (make test installs it)");
+        let secret = json!({
+            "envId": demo::ENV_ID,
+            "clientId": demo::CLIENT_ID,
+            "clientSecret": demo::CLIENT_SECRET,
+            "region": "NA",
+        });
+        let secret_arn = moto
+            .create_secret("pingid/pingone-connection", &secret.to_string())
+            .await
+            .expect("secret stored");
+        Stack {
+            sim,
+            moto,
+            secret_arn,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The environment a function gets in this stack.
+    pub fn function_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = self.moto.aws_env();
+        env.push(("PINGONE_CONNECTION_SECRET_ID", self.secret_arn.clone()));
+        env.push(("PINGONE_BASE_URL", self.sim.base_url()));
+        env
+    }
+
+    /// Starts the compiled function binary of `capability_id`.
+    pub async fn function(&self, capability_id: &str) -> Function {
+        self.function_with(capability_id, &[]).await
+    }
+
+    /// Like [`Stack::function`], with extra environment.
+    pub async fn function_with(
+        &self,
+        capability_id: &str,
+        extra: &[(&'static str, String)],
+    ) -> Function {
+        let binary = binary(capability_id);
+        let mut env = self.function_env();
+        env.extend_from_slice(extra);
+        let process = FunctionProcess::spawn(binary, &env)
+            .await
+            .expect("function starts");
+        Function {
+            capability_id: capability_id.to_string(),
+            process,
+        }
+    }
+
+    /// GET on the simulator's control API.
+    pub async fn sim_get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.sim.base_url());
+        let response = self.http.get(url).send().await.expect("simulator answers");
+        response.json().await.expect("simulator sends JSON")
+    }
+
+    /// POST on the simulator's control API.
+    pub async fn sim_post(&self, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.sim.base_url());
+        let response = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("simulator answers");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.expect("simulator sends JSON")
+    }
+
+    /// PUT faults on the simulator.
+    pub async fn sim_faults(&self, faults: Value) {
+        let url = format!("{}/_sim/faults", self.sim.base_url());
+        let response = self
+            .http
+            .put(url)
+            .json(&faults)
+            .send()
+            .await
+            .expect("simulator answers");
+        assert!(
+            response.status().is_success(),
+            "faults: {}",
+            response.status()
+        );
+    }
+
+    /// The OTPs delivered to `to`, oldest first.
+    pub async fn otps_sent_to(&self, to: &str) -> Vec<String> {
+        let messages = self
+            .sim_get(&format!("/_sim/messages?to={}", urlencode(to)))
+            .await;
+        messages
+            .as_array()
+            .expect("messages are an array")
+            .iter()
+            .map(|message| {
+                message["otp"]
+                    .as_str()
+                    .expect("message has an otp")
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// The latest OTP delivered to `to`.
+    pub async fn last_otp_sent_to(&self, to: &str) -> String {
+        self.otps_sent_to(to)
+            .await
+            .pop()
+            .expect("an OTP was delivered")
+    }
+
+    /// Decides the pending push of `device_authentication_id`.
+    pub async fn push(&self, device_authentication_id: &str, decision: &str) {
+        self.sim_post(
+            &format!("/_sim/push/{device_authentication_id}"),
+            json!({ "decision": decision }),
+        )
+        .await;
+    }
+
+    /// Calls per simulator endpoint.
+    pub async fn stats(&self, key: &str) -> u64 {
+        self.sim_get("/_sim/stats").await[key].as_u64().unwrap_or(0)
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The binary serving `capability_id`.
+pub fn binary(capability_id: &str) -> &'static str {
+    FUNCTIONS
+        .iter()
+        .find(|(id, _)| *id == capability_id)
+        .map(|(_, binary)| *binary)
+        .unwrap_or_else(|| panic!("no function for {capability_id}"))
+}
+
+/// A running function binary.
+pub struct Function {
+    pub capability_id: String,
+    pub process: FunctionProcess,
+}
+
+impl Function {
+    /// POSTs `{"properties": properties}` through an API Gateway REST (v1) event.
+    pub async fn call(&self, properties: Value) -> ProxyResponse {
+        self.call_body(&json!({ "properties": properties })).await
+    }
+
+    /// POSTs `body` as the request body through a REST (v1) event.
+    pub async fn call_body(&self, body: &Value) -> ProxyResponse {
+        let path = format!("/v1/pingid/{}", self.capability_id);
+        self.invoke_proxy(ApiRequest::post_json(&path, body).rest_event())
+            .await
+    }
+
+    /// Invokes with an API Gateway proxy event and reads the proxy response.
+    pub async fn invoke_proxy(&self, event: Value) -> ProxyResponse {
+        self.process
+            .invoke(event)
+            .await
+            .expect("the function answers")
+            .into_proxy_response()
+            .expect("a proxy response")
+    }
+
+    /// Everything the process wrote.
+    pub fn logs(&self) -> Vec<String> {
+        self.process.logs()
+    }
+}
+
+/// The JSON body of a 200 answer (panics with the body otherwise).
+pub fn ok(response: &ProxyResponse) -> Value {
+    assert_eq!(
+        response.status, 200,
+        "expected 200, got {}: {}",
+        response.status, response.body
+    );
+    response.json().expect("JSON body")
+}
+
+/// The error body of a failed answer with `status` and `code`.
+pub fn failed(response: &ProxyResponse, status: u16, code: &str) -> Value {
+    assert_eq!(
+        response.status, status,
+        "expected {status}, got: {}",
+        response.body
+    );
+    let body = response.json().expect("JSON body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["httpResponseCode"], status, "{body}");
+    assert!(
+        body["correlationId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Asserts that no log line of `functions` contains any of `secrets`.
+pub fn assert_no_secret_in_logs(functions: &[&Function], secrets: &[&str]) {
+    for function in functions {
+        for line in function.logs() {
+            for secret in secrets {
+                assert!(
+                    !line.contains(secret),
+                    "{} logged a secret: {line}",
+                    function.capability_id
+                );
+            }
+        }
+    }
+}
