@@ -21,8 +21,12 @@ export SAM_CLI_TELEMETRY := 0
 
 CARGO_FMT_CHECK := cargo fmt --all -- --check
 CARGO_CLIPPY := cargo clippy --workspace --all-targets -- -D warnings
-# The end-to-end tests run the compiled function binaries, so they are built before testing.
 CARGO_BUILD := cargo build --workspace --bins
+# The end-to-end tests run the compiled function binaries, so they are built before testing,
+# together with every test target: dev-dependencies widen the features of shared crates
+# (serde_json, tokio, ...), and building the binaries with the same feature set as `cargo test`
+# keeps the test step from compiling the whole dependency tree a second time.
+CARGO_BUILD_FOR_TESTS := cargo build --workspace --all-targets
 CARGO_TEST := cargo test --workspace
 SAM_VALIDATE := sam validate --lint --template-file template.yaml
 
@@ -46,7 +50,7 @@ run: ## start the local gateway + simulator with the demo tenant (Ctrl-C stops i
 test: venv ## format check, clippy, build, all tests, template validation
 	$(CARGO_FMT_CHECK)
 	$(CARGO_CLIPPY)
-	$(CARGO_BUILD)
+	$(CARGO_BUILD_FOR_TESTS)
 	$(CARGO_TEST)
 	$(SAM_VALIDATE)
 

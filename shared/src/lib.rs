@@ -7,6 +7,7 @@
 
 pub mod budget;
 pub mod capability;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod lambda;

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::BoxFuture;
+use crate::clock::{Clock, SystemClock};
 
 /// The longest a secret value is served from memory before it is read again.
 pub const MAX_TTL: Duration = Duration::from_secs(300);
@@ -171,6 +172,7 @@ pub struct SecretCache {
     source: Box<dyn SecretSource>,
     ttl: Duration,
     entries: Mutex<HashMap<String, Cached>>,
+    clock: Arc<dyn Clock>,
     // Serialises fetches so a burst of cold calls reads the store once, not once per call.
     fetching: tokio::sync::Mutex<()>,
 }
@@ -178,10 +180,16 @@ pub struct SecretCache {
 impl SecretCache {
     /// A cache over `source`; `ttl` is capped at [`MAX_TTL`].
     pub fn new(source: Box<dyn SecretSource>, ttl: Duration) -> Self {
+        Self::with_clock(source, ttl, Arc::new(SystemClock))
+    }
+
+    /// Like [`SecretCache::new`], on `clock`.
+    pub fn with_clock(source: Box<dyn SecretSource>, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
         Self {
             source,
             ttl: ttl.min(MAX_TTL),
             entries: Mutex::new(HashMap::new()),
+            clock,
             fetching: tokio::sync::Mutex::new(()),
         }
     }
@@ -212,7 +220,7 @@ impl SecretCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         entries
             .get(id)
-            .filter(|cached| cached.fetched_at.elapsed() < self.ttl)
+            .filter(|cached| self.clock.now().duration_since(cached.fetched_at) < self.ttl)
             .map(|cached| cached.value.clone())
     }
 
@@ -228,7 +236,7 @@ impl SecretCache {
             id.to_string(),
             Cached {
                 value: value.clone(),
-                fetched_at: Instant::now(),
+                fetched_at: self.clock.now(),
             },
         );
         Ok(value)
@@ -238,6 +246,7 @@ impl SecretCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A source that counts reads and can be told to fail.
@@ -261,20 +270,24 @@ mod tests {
         }
     }
 
-    fn cache(
-        ttl: Duration,
-    ) -> (
+    /// A cache over a counting source, with the source's switches and the cache's clock.
+    type Fixture = (
         SecretCache,
         Arc<AtomicUsize>,
         Arc<std::sync::atomic::AtomicBool>,
-    ) {
+        Arc<ManualClock>,
+    );
+
+    fn cache(ttl: Duration) -> Fixture {
         let reads = Arc::new(AtomicUsize::new(0));
         let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let source = Counting {
             reads: reads.clone(),
             fail: fail.clone(),
         };
-        (SecretCache::new(Box::new(source), ttl), reads, fail)
+        let clock = ManualClock::new();
+        let cache = SecretCache::with_clock(Box::new(source), ttl, clock.clone());
+        (cache, reads, fail, clock)
     }
 
     #[test]
@@ -284,28 +297,28 @@ mod tests {
         assert!(!format!("{:?}", Some(&secret)).contains("hunter2"));
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn values_are_served_from_memory_until_the_ttl_passes() {
-        let (cache, reads, _) = cache(Duration::from_secs(60));
+        let (cache, reads, _, clock) = cache(Duration::from_secs(60));
         assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-1");
         assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-1");
         assert_eq!(reads.load(Ordering::SeqCst), 1);
-        tokio::time::advance(Duration::from_secs(61)).await;
+        clock.advance(Duration::from_secs(61));
         assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-2");
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn the_ttl_is_capped_at_five_minutes() {
-        let (cache, reads, _) = cache(Duration::from_secs(3600));
+        let (cache, reads, _, clock) = cache(Duration::from_secs(3600));
         cache.get("s").await.unwrap();
-        tokio::time::advance(MAX_TTL + Duration::from_secs(1)).await;
+        clock.advance(MAX_TTL + Duration::from_secs(1));
         cache.get("s").await.unwrap();
         assert_eq!(reads.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn failures_are_never_cached() {
-        let (cache, reads, fail) = cache(Duration::from_secs(60));
+        let (cache, reads, fail, _) = cache(Duration::from_secs(60));
         fail.store(true, Ordering::SeqCst);
         assert!(cache.get("s").await.is_err());
         fail.store(false, Ordering::SeqCst);
@@ -315,7 +328,7 @@ mod tests {
 
     #[tokio::test]
     async fn refresh_reads_the_source_again() {
-        let (cache, _, _) = cache(Duration::from_secs(60));
+        let (cache, _, _, _) = cache(Duration::from_secs(60));
         cache.get("s").await.unwrap();
         assert_eq!(&**cache.refresh("s").await.unwrap().expose(), "value-2");
         assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-2");
@@ -323,7 +336,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_cold_reads_fetch_once() {
-        let (cache, reads, _) = cache(Duration::from_secs(60));
+        let (cache, reads, _, _) = cache(Duration::from_secs(60));
         let cache = Arc::new(cache);
         let calls = (0..50).map(|_| {
             let cache = cache.clone();

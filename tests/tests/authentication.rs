@@ -54,6 +54,17 @@ impl Flow {
         (id, output["status"].as_str().unwrap().to_string())
     }
 
+    /// Starts an authentication on alice's SMS device; returns its id and the delivered code.
+    async fn start_sms_authentication(&self) -> (String, String) {
+        let (id, status) = self
+            .start_authentication(
+                json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
+            )
+            .await;
+        assert_eq!(status, "OTP_REQUIRED");
+        (id, self.stack.last_otp_sent_to(demo::ALICE_PHONE).await)
+    }
+
     async fn status_of(&self, id: &str) -> String {
         let output = ok(&self
             .read
@@ -181,12 +192,7 @@ async fn a_push_that_nobody_answers_times_out_by_itself() {
 #[tokio::test]
 async fn wrong_otps_are_refused_then_the_limit_fails_the_authentication() {
     let flow = Flow::start().await;
-    let (id, _) = flow
-        .start_authentication(
-            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
-        )
-        .await;
-    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    let (id, otp) = flow.start_sms_authentication().await;
     // A wrong code: 400 INVALID_OTP naming the attempts left; the flow may ask again
     let body = failed(&flow.check_otp(&id, &wrong(&otp)).await, 400, "INVALID_OTP");
     let problem = body["details"][0]["problem"]
@@ -199,12 +205,7 @@ async fn wrong_otps_are_refused_then_the_limit_fails_the_authentication() {
     assert_eq!(ok(&flow.check_otp(&id, &otp).await)["status"], "COMPLETED");
 
     // A second authentication: wrong codes up to the limit fail it for good
-    let (id, _) = flow
-        .start_authentication(
-            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
-        )
-        .await;
-    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    let (id, otp) = flow.start_sms_authentication().await;
     let limit = SimConfig::default().otp_max_failures;
     for _ in 0..limit {
         let response = flow.check_otp(&id, &wrong(&otp)).await;
@@ -221,12 +222,7 @@ async fn wrong_otps_are_refused_then_the_limit_fails_the_authentication() {
 #[tokio::test]
 async fn an_expired_otp_is_refused() {
     let flow = Flow::start().await;
-    let (id, _) = flow
-        .start_authentication(
-            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }),
-        )
-        .await;
-    let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
+    let (id, otp) = flow.start_sms_authentication().await;
     let seconds = SimConfig::default().otp_lifetime.as_secs() + 1;
     flow.stack
         .sim_post("/_sim/clock/advance", json!({ "seconds": seconds }))

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::clock::{Clock, SystemClock};
 use crate::secrets::Secret;
 
 /// How long before expiry a token counts as stale.
@@ -49,25 +50,39 @@ struct Slot {
 }
 
 impl Slot {
-    fn fresh(&self) -> Option<Secret<Arc<str>>> {
+    fn fresh(&self, now: Instant) -> Option<Secret<Arc<str>>> {
         let current = self.current.read().unwrap_or_else(|p| p.into_inner());
         current
             .as_ref()
-            .filter(|cached| Instant::now() < cached.stale_at)
+            .filter(|cached| now < cached.stale_at)
             .map(|cached| cached.token.clone())
     }
 }
 
 /// Access tokens of every connection this process talks to.
-#[derive(Default)]
 pub struct TokenCache {
     slots: Mutex<HashMap<TokenKey, Arc<Slot>>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
 }
 
 impl TokenCache {
-    /// An empty cache.
+    /// An empty cache on the system clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty cache on `clock`.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            slots: Mutex::new(HashMap::new()),
+            clock,
+        }
     }
 
     fn slot(&self, key: &TokenKey) -> Arc<Slot> {
@@ -83,12 +98,12 @@ impl TokenCache {
         Fut: Future<Output = Result<IssuedToken, E>>,
     {
         let slot = self.slot(key);
-        if let Some(token) = slot.fresh() {
+        if let Some(token) = slot.fresh(self.clock.now()) {
             return Ok(token);
         }
         let _single_flight = slot.refreshing.lock().await;
         // Whoever held the lock before us may have refreshed it already.
-        if let Some(token) = slot.fresh() {
+        if let Some(token) = slot.fresh(self.clock.now()) {
             return Ok(token);
         }
         let issued = issue().await?;
@@ -96,7 +111,7 @@ impl TokenCache {
         let margin = REFRESH_MARGIN.min(issued.lifetime / 2);
         let cached = Cached {
             token: Secret::new(Arc::from(issued.access_token.expose().as_str())),
-            stale_at: Instant::now() + issued.lifetime - margin,
+            stale_at: self.clock.now() + issued.lifetime - margin,
         };
         let token = cached.token.clone();
         *slot.current.write().unwrap_or_else(|p| p.into_inner()) = Some(cached);
@@ -120,6 +135,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
     use crate::error::Error;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -133,15 +149,15 @@ mod tests {
 
     async fn issue(counter: &AtomicUsize, lifetime: Duration) -> Result<IssuedToken, Error> {
         let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
-        // Give the other callers time to pile up behind the refresh.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Let every other caller run (and queue behind the refresh) before answering.
+        tokio::task::yield_now().await;
         Ok(IssuedToken {
             access_token: Secret::new(format!("token-{n}")),
             lifetime,
         })
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_hundred_concurrent_cold_calls_make_exactly_one_token_request() {
         let cache = Arc::new(TokenCache::new());
         let requests = Arc::new(AtomicUsize::new(0));
@@ -160,27 +176,29 @@ mod tests {
         assert_eq!(requests.load(Ordering::SeqCst), 1);
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn the_token_is_refreshed_sixty_seconds_before_it_expires() {
-        let cache = TokenCache::new();
+        let clock = ManualClock::new();
+        let cache = TokenCache::with_clock(clock.clone());
         let requests = AtomicUsize::new(0);
         let hour = Duration::from_secs(3600);
         cache.get(&key(), || issue(&requests, hour)).await.unwrap();
-        tokio::time::advance(hour - Duration::from_secs(61)).await;
+        clock.advance(hour - Duration::from_secs(61));
         let still = cache.get(&key(), || issue(&requests, hour)).await.unwrap();
         assert_eq!(&**still.expose(), "token-1");
-        tokio::time::advance(Duration::from_secs(2)).await;
+        clock.advance(Duration::from_secs(2));
         let renewed = cache.get(&key(), || issue(&requests, hour)).await.unwrap();
         assert_eq!(&**renewed.expose(), "token-2");
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn short_lived_tokens_keep_half_their_life() {
-        let cache = TokenCache::new();
+        let clock = ManualClock::new();
+        let cache = TokenCache::with_clock(clock.clone());
         let requests = AtomicUsize::new(0);
         let short = Duration::from_secs(100);
         cache.get(&key(), || issue(&requests, short)).await.unwrap();
-        tokio::time::advance(Duration::from_secs(40)).await;
+        clock.advance(Duration::from_secs(40));
         cache.get(&key(), || issue(&requests, short)).await.unwrap();
         assert_eq!(requests.load(Ordering::SeqCst), 1);
     }
