@@ -91,31 +91,20 @@ impl<'a> Function<'a> {
     pub async fn invoke(self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
         let correlation_id = event.context.request_id;
         let payload = event.payload;
-        let proxy = if payload.get("requestContext").is_some() {
-            Some(parse_proxy(payload.clone()))
-        } else {
-            None
-        };
-        match proxy {
-            Some(Ok(request)) => {
-                let reply = self.answer_proxy(request, &correlation_id).await;
-                Ok(proxy_response(&reply, &correlation_id))
-            }
-            Some(Err(error)) => {
-                let reply = Reply::from_error(&error, &correlation_id);
-                Ok(proxy_response(&reply, &correlation_id))
-            }
-            None => {
-                let reply =
-                    dispatch_json(self.capability, self.ports, payload, &correlation_id).await;
-                match reply.error_code {
-                    None => Ok(reply.body),
-                    Some(code) => Err(Diagnostic {
-                        error_type: code.to_string(),
-                        error_message: reply.body.to_string(),
-                    }),
-                }
-            }
+        if payload.get("requestContext").is_some() {
+            let reply = match parse_proxy(payload) {
+                Ok(request) => self.answer_proxy(request, &correlation_id).await,
+                Err(error) => Reply::from_error(&error, &correlation_id),
+            };
+            return Ok(proxy_response(&reply, &correlation_id));
+        }
+        let reply = dispatch_json(self.capability, self.ports, payload, &correlation_id).await;
+        match reply.error_code {
+            None => Ok(reply.body),
+            Some(code) => Err(Diagnostic {
+                error_type: code.to_string(),
+                error_message: reply.body.to_string(),
+            }),
         }
     }
 

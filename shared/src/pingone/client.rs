@@ -53,6 +53,19 @@ enum AttemptError {
     Final(Error),
 }
 
+impl AttemptError {
+    /// The error of a last attempt: nothing more will be tried.
+    fn into_error(self) -> Error {
+        match self {
+            // Refused twice in one call (a fresh token too): the worker app lacks access.
+            AttemptError::TokenRefused => {
+                Error::ConfigUnavailable("PingOne refused the worker application's token".into())
+            }
+            AttemptError::Transient { error, .. } | AttemptError::Final(error) => error,
+        }
+    }
+}
+
 enum IssueError {
     CredentialsRejected,
     Other(Error),
@@ -210,9 +223,9 @@ impl PingOneClient {
                     lifetime: Duration::from_secs(token.expires_in),
                 })
             }
-            // OAuth's invalid_client (401, sometimes 400): rotation may have changed the secret.
-            400 | 401 if is_invalid_client(&body) => Err(IssueError::CredentialsRejected),
+            // OAuth's invalid_client (401, some servers 400): rotation may have changed the secret.
             401 => Err(IssueError::CredentialsRejected),
+            400 if is_invalid_client(&body) => Err(IssueError::CredentialsRejected),
             status if status >= 500 || status == 429 => Err(IssueError::Other(
                 Error::UpstreamUnavailable(format!("token endpoint answered HTTP {status}")),
             )),
@@ -323,12 +336,7 @@ impl PingOneClient {
                 let (resolved, token) = self.authorise(deadline).await?;
                 self.attempt(&resolved, &token, &request, deadline.instant())
                     .await
-                    .map_err(|failure| match failure {
-                        AttemptError::TokenRefused => Error::ConfigUnavailable(
-                            "PingOne refused a freshly issued token".into(),
-                        ),
-                        AttemptError::Transient { error, .. } | AttemptError::Final(error) => error,
-                    })
+                    .map_err(AttemptError::into_error)
             }
             Err(AttemptError::Transient { error, retry_after }) => {
                 let wait = retry_after.unwrap_or(Duration::ZERO);
@@ -339,12 +347,7 @@ impl PingOneClient {
                 tokio::time::sleep(wait).await;
                 self.attempt(&resolved, &token, &request, deadline.instant())
                     .await
-                    .map_err(|failure| match failure {
-                        AttemptError::TokenRefused => Error::ConfigUnavailable(
-                            "PingOne refused the worker application's token".into(),
-                        ),
-                        AttemptError::Transient { error, .. } | AttemptError::Final(error) => error,
-                    })
+                    .map_err(AttemptError::into_error)
             }
         }
     }
