@@ -30,7 +30,7 @@ CARGO_BUILD_FOR_TESTS := cargo build --workspace --all-targets
 CARGO_TEST := cargo test --workspace
 SAM_VALIDATE := sam validate --lint --template-file template.yaml
 
-.PHONY: help venv run test lint validate build clean distclean
+.PHONY: help venv run test lint validate build bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,15 @@ validate: venv ## check template.yaml with sam validate --lint and cfn-lint
 
 build: ## build every binary (debug)
 	$(CARGO_BUILD)
+
+# Release binaries of every function and of the floor (baseline-echo), measured side by side.
+BENCH_BINARIES := baseline-echo read-all-devices-pingid create-device-authentication-pingid \
+  read-device-authentication device-select-device-authentication \
+  validate-otp-device-authentication cancel-device-authentication-pingid
+
+bench: venv ## measure cold start, warm overhead, memory, size and throughput (bench/results.json)
+	cargo build --release $(addprefix -p ,$(BENCH_BINARIES)) -p pingid-bench
+	PINGID_BIN_DIR=$(CURDIR)/target/release target/release/pingid-bench --out bench/results.json
 
 clean: ## remove build outputs (keeps .venv)
 	cargo clean

@@ -184,6 +184,11 @@ impl FunctionProcess {
         &self.name
     }
 
+    /// The OS process id (benchmarks read its CPU time and memory from `/proc`).
+    pub fn pid(&self) -> Option<u32> {
+        self.process.pid()
+    }
+
     /// The time from process start to its first `next` call: the cold start's init phase.
     pub fn init_duration(&self) -> Duration {
         self.init_duration

@@ -19,6 +19,8 @@ pub(crate) struct Supervised {
     child: tokio::sync::Mutex<Child>,
     /// Every line the process wrote to stdout or stderr, in arrival order.
     logs: Arc<Mutex<Vec<String>>>,
+    /// The OS process id (benchmarks read its CPU time and memory from `/proc`).
+    pid: Option<u32>,
 }
 
 impl Supervised {
@@ -46,6 +48,7 @@ impl Supervised {
 
         Ok(Self {
             name: name.to_owned(),
+            pid: child.id(),
             child: tokio::sync::Mutex::new(child),
             logs,
         })
@@ -54,6 +57,11 @@ impl Supervised {
     /// Resolves when the process has exited (immediately if it already has).
     pub(crate) async fn exited(&self) -> std::io::Result<ExitStatus> {
         self.child.lock().await.wait().await
+    }
+
+    /// The OS process id, while the process runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.pid
     }
 
     /// The output lines captured so far.

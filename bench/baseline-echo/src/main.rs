@@ -21,7 +21,8 @@ async fn echo(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     }
 }
 
-#[tokio::main]
+// Same runtime flavour as the capability functions, so the floor is like for like.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // Honours AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL like the capability functions do.
     lambda_runtime::tracing::init_default_subscriber();
