@@ -108,6 +108,11 @@ def main(results_path, report_path, chart_path):
             f"| {t['latency']['p50_ms']:.2f} | {t['latency']['p99_ms']:.2f} |"
         )
     lines += ["", f"![cold start vs baseline]({Path(chart_path).name})", ""]
+    # The reading of the numbers (why a target is missed, what it would take) is written by
+    # hand next to the generated tables and kept across runs.
+    analysis = BENCH / "ANALYSIS.md"
+    if analysis.exists():
+        lines += ["", analysis.read_text().strip(), ""]
     Path(report_path).write_text("\n".join(lines))
 
     names = [c["binary"].replace("-device-authentication", "-d.a.") for c in cold]
