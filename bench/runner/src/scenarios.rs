@@ -436,15 +436,16 @@ fn sizes() -> anyhow::Result<Vec<Size>> {
     Ok(sizes)
 }
 
-/// Sends `requests` requests from `concurrency` clients; `request(n)` makes the n-th.
-async fn load<F, Fut>(
+/// Sends `requests` requests from `concurrency` clients to `target`; `request(n)` builds the
+/// n-th. Every answer must be a success.
+async fn load<F>(
+    target: &str,
     concurrency: usize,
     requests: usize,
     request: F,
-) -> anyhow::Result<(f64, Summary)>
+) -> anyhow::Result<Throughput>
 where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+    F: Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
     let request = Arc::new(request);
     let next = Arc::new(AtomicUsize::new(0));
@@ -460,7 +461,8 @@ where
                         return Ok::<_, anyhow::Error>(samples);
                     }
                     let at = Instant::now();
-                    request(n).await?;
+                    let status = request(n).send().await?.status();
+                    anyhow::ensure!(status.is_success(), "HTTP {status}");
                     samples.push(at.elapsed());
                 }
             })
@@ -470,8 +472,12 @@ where
     for worker in workers {
         samples.extend(worker.await??);
     }
-    let rps = requests as f64 / started.elapsed().as_secs_f64();
-    Ok((rps, Summary::of(&mut samples)))
+    Ok(Throughput {
+        target: target.to_string(),
+        concurrency,
+        requests_per_second: requests as f64 / started.elapsed().as_secs_f64(),
+        latency: Summary::of(&mut samples),
+    })
 }
 
 async fn throughput(stack: &Stack, requests: usize) -> anyhow::Result<Vec<Throughput>> {
@@ -484,84 +490,69 @@ async fn throughput(stack: &Stack, requests: usize) -> anyhow::Result<Vec<Throug
     .await?;
     let local_sim = local.sim().base_url();
     let local_token = issue_token(&stack.http, &local_sim).await?;
+    let gateway = |capability: &str| format!("{}/v1/pingid/{capability}", local.base_url());
+    let (read_url, check_url) = (
+        gateway("readAllDevicesPingID"),
+        gateway("validateOtpDeviceAuthentication"),
+    );
+    let sim_url = format!(
+        "{}/v1/environments/{}/users/{}/devices",
+        stack.sim.base_url(),
+        demo::ENV_ID,
+        demo::ALICE_ID
+    );
     let mut results = Vec::new();
     for concurrency in [1, 16, 128] {
         let client = reqwest::Client::new();
-        let read_url = format!("{}/v1/pingid/readAllDevicesPingID", local.base_url());
+        let (c, url) = (client.clone(), read_url.clone());
         let body = json!({ "properties": { "userId": demo::ALICE_ID } }).to_string();
-        let (rps, latency) = load(concurrency, requests, {
-            let (client, read_url, body) = (client.clone(), read_url.clone(), body.clone());
-            move |_| {
-                let request = client
-                    .post(read_url.clone())
-                    .bearer_auth(pingid_local::DEFAULT_API_TOKEN)
-                    .body(body.clone());
-                async move { ok(request.send().await?) }
-            }
-        })
-        .await?;
-        results.push(Throughput {
-            target: "gateway readAllDevicesPingID".into(),
-            concurrency,
-            requests_per_second: rps,
-            latency,
-        });
+        results.push(
+            load(
+                "gateway readAllDevicesPingID",
+                concurrency,
+                requests,
+                move |_| {
+                    c.post(&url)
+                        .bearer_auth(pingid_local::DEFAULT_API_TOKEN)
+                        .body(body.clone())
+                },
+            )
+            .await?,
+        );
 
         // OTP checks: one fresh TOTP authentication per request, started beforehand.
         let mut prepared = Vec::with_capacity(requests);
         for _ in 0..requests {
             prepared.push(totp_authentication(&client, &local_sim, &local_token).await?);
         }
-        let prepared = Arc::new(prepared);
-        let check_url = format!(
-            "{}/v1/pingid/validateOtpDeviceAuthentication",
-            local.base_url()
+        let (c, url) = (client.clone(), check_url.clone());
+        results.push(
+            load(
+                "gateway validateOtpDeviceAuthentication",
+                concurrency,
+                requests,
+                move |n| {
+                    let (id, otp) = &prepared[n];
+                    let body =
+                        json!({ "properties": { "deviceAuthenticationId": id, "otp": otp } });
+                    c.post(&url)
+                        .bearer_auth(pingid_local::DEFAULT_API_TOKEN)
+                        .body(body.to_string())
+                },
+            )
+            .await?,
         );
-        let (rps, latency) = load(concurrency, requests, {
-            let client = client.clone();
-            move |n| {
-                let (id, otp) = prepared[n].clone();
-                let request = client
-                    .post(check_url.clone())
-                    .bearer_auth(pingid_local::DEFAULT_API_TOKEN)
-                    .body(
-                        json!({ "properties": { "deviceAuthenticationId": id, "otp": otp } })
-                            .to_string(),
-                    );
-                async move { ok(request.send().await?) }
-            }
-        })
-        .await?;
-        results.push(Throughput {
-            target: "gateway validateOtpDeviceAuthentication".into(),
-            concurrency,
-            requests_per_second: rps,
-            latency,
-        });
 
-        let sim_url = format!(
-            "{}/v1/environments/{}/users/{}/devices",
-            stack.sim.base_url(),
-            demo::ENV_ID,
-            demo::ALICE_ID
+        let (url, token) = (sim_url.clone(), stack.token.clone());
+        results.push(
+            load(
+                "simulator alone: list devices",
+                concurrency,
+                requests,
+                move |_| client.get(&url).bearer_auth(&token),
+            )
+            .await?,
         );
-        let token = stack.token.clone();
-        let (rps, latency) = load(concurrency, requests, move |_| {
-            let request = client.get(sim_url.clone()).bearer_auth(token.clone());
-            async move { ok(request.send().await?) }
-        })
-        .await?;
-        results.push(Throughput {
-            target: "simulator alone: list devices".into(),
-            concurrency,
-            requests_per_second: rps,
-            latency,
-        });
     }
     Ok(results)
-}
-
-fn ok(response: reqwest::Response) -> anyhow::Result<()> {
-    anyhow::ensure!(response.status().is_success(), "HTTP {}", response.status());
-    Ok(())
 }
