@@ -222,9 +222,12 @@ pub async fn run_all(scale: usize) -> anyhow::Result<Results> {
     eprintln!("cold start…");
     let cold_start = cold_start(&stack, 50 / scale.min(50)).await?;
     eprintln!("warm invocations…");
+    let count = 10_000 / scale;
+    // The Runtime API floor does not depend on the function: measure it once for both.
+    let echo = echo_floor(&stack, count).await?;
     let warm = vec![
-        warm_read_all_devices(&stack, 10_000 / scale).await?,
-        warm_validate_otp(&stack, 10_000 / scale).await?,
+        warm_read_all_devices(&stack, count, echo).await?,
+        warm_validate_otp(&stack, count, echo).await?,
     ];
     eprintln!("sizes…");
     let sizes = sizes()?;
@@ -340,7 +343,7 @@ fn warm(binary: &str, run: WarmRun, echo: Summary, simulator: Summary) -> Warm {
     }
 }
 
-async fn warm_read_all_devices(stack: &Stack, count: usize) -> anyhow::Result<Warm> {
+async fn warm_read_all_devices(stack: &Stack, count: usize, echo: Summary) -> anyhow::Result<Warm> {
     let binary = "read-all-devices-pingid";
     let function = stack.spawn(binary).await?;
     let event = json!({ "properties": { "userId": demo::ALICE_ID } });
@@ -349,7 +352,6 @@ async fn warm_read_all_devices(stack: &Stack, count: usize) -> anyhow::Result<Wa
         async move { Ok(event) }
     })
     .await?;
-    let echo = echo_floor(stack, count).await?;
     let url = format!(
         "{}/v1/environments/{}/users/{}/devices",
         stack.sim.base_url(),
@@ -358,21 +360,12 @@ async fn warm_read_all_devices(stack: &Stack, count: usize) -> anyhow::Result<Wa
     );
     let mut direct = Vec::with_capacity(count);
     for _ in 0..count {
-        let started = Instant::now();
-        stack
-            .http
-            .get(&url)
-            .bearer_auth(&stack.token)
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        direct.push(started.elapsed());
+        direct.push(timed(stack.http.get(&url).bearer_auth(&stack.token)).await?);
     }
     Ok(warm(binary, run, echo, Summary::of(&mut direct)))
 }
 
-async fn warm_validate_otp(stack: &Stack, count: usize) -> anyhow::Result<Warm> {
+async fn warm_validate_otp(stack: &Stack, count: usize, echo: Summary) -> anyhow::Result<Warm> {
     let binary = "validate-otp-device-authentication";
     let function = stack.spawn(binary).await?;
     let run = warm_run(&function, count, || async {
@@ -380,7 +373,6 @@ async fn warm_validate_otp(stack: &Stack, count: usize) -> anyhow::Result<Warm> 
         Ok(json!({ "properties": { "deviceAuthenticationId": id, "otp": otp } }))
     })
     .await?;
-    let echo = echo_floor(stack, count).await?;
     let mut direct = Vec::with_capacity(count);
     for _ in 0..count {
         let (id, otp) = stack.totp_authentication().await?;
@@ -389,8 +381,7 @@ async fn warm_validate_otp(stack: &Stack, count: usize) -> anyhow::Result<Warm> 
             stack.sim.base_url(),
             demo::ENV_ID
         );
-        let started = Instant::now();
-        stack
+        let check = stack
             .http
             .post(url)
             .bearer_auth(&stack.token)
@@ -398,14 +389,17 @@ async fn warm_validate_otp(stack: &Stack, count: usize) -> anyhow::Result<Warm> 
                 "content-type",
                 "application/vnd.pingidentity.otp.check+json",
             )
-            .body(json!({ "otp": otp }).to_string())
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        direct.push(started.elapsed());
+            .body(json!({ "otp": otp }).to_string());
+        direct.push(timed(check).await?);
     }
     Ok(warm(binary, run, echo, Summary::of(&mut direct)))
+}
+
+/// How long the simulator takes to answer `request` directly (the body read included).
+async fn timed(request: reqwest::RequestBuilder) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    request.send().await?.bytes().await?;
+    Ok(started.elapsed())
 }
 
 fn sizes() -> anyhow::Result<Vec<Size>> {
