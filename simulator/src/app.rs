@@ -3,11 +3,11 @@
 use axum::Router;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::errors::{ApiError, ErrorCode};
 use crate::state::SharedState;
-use crate::{control, device_auth, faults, management, stats, token};
+use crate::{control, device_auth, devices, faults, management, stats, token};
 
 /// Builds the application. Middleware order on PingOne routes, outermost first:
 /// stats (counts everything) → faults (may answer before auth, like a failing gateway) →
@@ -34,11 +34,27 @@ pub(crate) fn router(state: SharedState) -> Router {
         )
         .route(
             "/v1/environments/{envId}/users/{userId}/devices",
-            get(management::list_devices),
+            get(devices::list)
+                .post(devices::create_or_reorder)
+                .delete(devices::remove_order),
         )
         .route(
             "/v1/environments/{envId}/users/{userId}/devices/{deviceId}",
-            get(management::read_device),
+            get(devices::read)
+                .post(devices::act)
+                .delete(devices::delete),
+        )
+        .route(
+            "/v1/environments/{envId}/users/{userId}/devices/{deviceId}/nickname",
+            put(devices::set_nickname),
+        )
+        .route(
+            "/v1/environments/{envId}/users/{userId}/pairingKeys",
+            post(devices::create_pairing_key),
+        )
+        .route(
+            "/v1/environments/{envId}/users/{userId}/pairingKeys/{pairingKeyId}",
+            get(devices::read_pairing_key).delete(devices::delete_pairing_key),
         )
         .route(
             "/v1/environments/{envId}/users/{userId}/mfaEnabled",

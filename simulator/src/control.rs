@@ -16,13 +16,18 @@ use serde_json::{Value, json};
 use crate::clock::rfc3339;
 use crate::device_auth::PushDecision;
 use crate::device_auth::routes::with_auth;
+use crate::devices::{
+    ClaimError, DESKTOP_ASSERTION, DESKTOP_ATTESTATION, DESKTOP_AUTHENTICATION,
+    DESKTOP_REGISTRATION, claim_pairing_key as claim, unix,
+};
 use crate::errors::{ApiError, ErrorCode};
 use crate::faults::Fault;
 use crate::outbox::Message;
 use crate::request::{json_body, query};
 use crate::state::SharedState;
+use crate::state::lock;
 use crate::tenant::DeviceKind;
-use crate::totp;
+use crate::{jws, totp, yubikey};
 
 /// The `/_sim` routes.
 pub(crate) fn router() -> Router<SharedState> {
@@ -30,6 +35,11 @@ pub(crate) fn router() -> Router<SharedState> {
         .route("/_sim/messages", get(messages))
         .route("/_sim/push/{deviceAuthenticationId}", post(push))
         .route("/_sim/totp/{deviceId}", get(totp_code))
+        .route("/_sim/oath/{serialNumber}", get(oath_code))
+        .route("/_sim/yubikey/{publicId}/otp", post(yubikey_otp))
+        .route("/_sim/pairing-keys/{code}/claim", post(claim_pairing_key))
+        .route("/_sim/desktop/register", post(desktop_register))
+        .route("/_sim/desktop/authenticate", post(desktop_authenticate))
         .route("/_sim/clock/advance", post(advance_clock))
         .route("/_sim/faults", put(set_faults).delete(clear_faults))
         .route("/_sim/stats", get(stats))
@@ -84,17 +94,145 @@ async fn push(
     .map(Json)
 }
 
-/// `GET /_sim/totp/{deviceId}`: the code the TOTP device's authenticator app shows now.
+/// `GET /_sim/totp/{deviceId}`: the code the TOTP device's authenticator app (or the OATH
+/// device's token) shows now.
 async fn totp_code(
     State(state): State<SharedState>,
     Path(device_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    match state.tenant.device(&device_id).map(|device| &device.kind) {
-        Some(DeviceKind::Totp { secret }) => Ok(Json(
-            json!({ "otp": totp::code_at(secret, state.clock.now()) }),
-        )),
-        _ => Err(ApiError::not_found("No TOTP device has this id.")),
+    let secret = match lock(&state.tenant.devices)
+        .find(&device_id)
+        .map(|d| &d.kind)
+    {
+        Some(DeviceKind::Totp { secret } | DeviceKind::OathToken { secret, .. }) => secret.clone(),
+        _ => return Err(ApiError::not_found("No TOTP or OATH device has this id.")),
+    };
+    Ok(Json(
+        json!({ "otp": totp::code_at(&secret, state.clock.now()) }),
+    ))
+}
+
+/// `GET /_sim/oath/{serialNumber}`: the code the seeded OATH token shows now.
+async fn oath_code(
+    State(state): State<SharedState>,
+    Path(serial): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let token = state
+        .tenant
+        .oath_token(&serial)
+        .ok_or_else(|| ApiError::not_found("No OATH token has this serial number."))?;
+    Ok(Json(
+        json!({ "otp": totp::code_at(&token.secret, state.clock.now()) }),
+    ))
+}
+
+/// `POST /_sim/yubikey/{publicId}/otp`: touches the seeded YubiKey; a fresh OTP with a higher
+/// counter each time.
+async fn yubikey_otp(
+    State(state): State<SharedState>,
+    Path(public_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !state.tenant.yubikeys.contains(&public_id) {
+        return Err(ApiError::not_found("No YubiKey has this public id."));
     }
+    let counter = {
+        let mut store = lock(&state.tenant.devices);
+        let counter = store.yubikey_counters.entry(public_id.clone()).or_insert(0);
+        *counter += 1;
+        *counter
+    };
+    Ok(Json(json!({ "otp": yubikey::otp(&public_id, counter) })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ClaimBody {
+    model: Option<String>,
+    os: Option<String>,
+}
+
+/// `POST /_sim/pairing-keys/{code}/claim` `{"model","os"}` (optional): the PingID app scans
+/// the key. 200 `{"userId","deviceId"}`; 404 unknown code; 410 expired or used key.
+async fn claim_pairing_key(
+    State(state): State<SharedState>,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let ClaimBody { model, os } = if body.iter().all(u8::is_ascii_whitespace) {
+        ClaimBody::default()
+    } else {
+        json_body(&body)?
+    };
+    match claim(&state, &code, model, os) {
+        Ok((user_id, device_id)) => Ok(Json(json!({ "userId": user_id, "deviceId": device_id }))),
+        Err(ClaimError::Unknown) => Err(ApiError::not_found("No pairing key has this code.")),
+        Err(ClaimError::Gone(message)) => Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::RequestFailed,
+            message,
+        )),
+        Err(ClaimError::Refused(error)) => Err(error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DesktopBody {
+    options: String,
+}
+
+fn desktop_options(state: &SharedState, body: &[u8], typ: &str) -> Result<Value, ApiError> {
+    let DesktopBody { options } = json_body(body)?;
+    let claims = jws::key()
+        .verify(&options)
+        .filter(|claims| claims["typ"] == typ)
+        .ok_or_else(|| {
+            ApiError::invalid_value("options", "These are not PingOne's desktop options.")
+        })?;
+    let now = unix(state.clock.now());
+    if claims["exp"].as_u64().is_none_or(|exp| exp <= now) {
+        return Err(ApiError::invalid_value(
+            "options",
+            "The options have expired.",
+        ));
+    }
+    Ok(claims)
+}
+
+/// `POST /_sim/desktop/register` `{"options":"<pingIdDesktopCredentialCreationOptions>"}` →
+/// `{"attestation":"<JWS>"}`: the PingID desktop app's `/register` on port 9410.
+async fn desktop_register(
+    State(state): State<SharedState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let claims = desktop_options(&state, &body, DESKTOP_REGISTRATION)?;
+    let device_id = claims["deviceId"].as_str().unwrap_or_default();
+    let attestation = jws::key().sign(&json!({
+        "typ": DESKTOP_ATTESTATION,
+        "deviceId": device_id,
+        "userId": claims["userId"],
+        "challenge": claims["challenge"],
+        "desktopId": jws::key().derive_id(device_id),
+        "exp": claims["exp"],
+    }));
+    Ok(Json(json!({ "attestation": attestation })))
+}
+
+/// `POST /_sim/desktop/authenticate` `{"options":"<pingIdDesktopCredentialRequestOptions>"}` →
+/// `{"assertion":"<JWS>"}`: the PingID desktop app's `/authenticate` on port 9410.
+async fn desktop_authenticate(
+    State(state): State<SharedState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let claims = desktop_options(&state, &body, DESKTOP_AUTHENTICATION)?;
+    let device_id = claims["deviceId"].as_str().unwrap_or_default();
+    let assertion = jws::key().sign(&json!({
+        "typ": DESKTOP_ASSERTION,
+        "deviceAuthenticationId": claims["deviceAuthenticationId"],
+        "deviceId": device_id,
+        "userId": claims["userId"],
+        "challenge": claims["challenge"],
+        "desktopId": jws::key().derive_id(device_id),
+    }));
+    Ok(Json(json!({ "assertion": assertion })))
 }
 
 #[derive(Debug, Deserialize)]

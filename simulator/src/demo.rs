@@ -5,12 +5,23 @@
 //! | alice | [`ALICE_ID`]      | PingID app (push) [`ALICE_MOBILE_DEVICE_ID`], SMS [`ALICE_SMS_DEVICE_ID`], email [`ALICE_EMAIL_DEVICE_ID`] |
 //! | bob   | [`BOB_ID`]        | none (one-time devices only)                                    |
 //! | carol | [`CAROL_ID`]      | authenticator app [`CAROL_TOTP_DEVICE_ID`] ([`CAROL_TOTP_SECRET_BASE32`]) |
+//!
+//! Seeded hardware not yet assigned to anyone: OATH tokens [`OATH_TOKEN_1_SERIAL`] and
+//! [`OATH_TOKEN_2_SERIAL`] (secrets [`OATH_TOKEN_1_SECRET_BASE32`], [`OATH_TOKEN_2_SECRET_BASE32`];
+//! codes from `GET /_sim/oath/{serialNumber}`) and YubiKeys [`YUBIKEY_1_PUBLIC_ID`] and
+//! [`YUBIKEY_2_PUBLIC_ID`] (OTPs from `POST /_sim/yubikey/{publicId}/otp`).
+//!
+//! Policies: [`DEFAULT_POLICY_ID`] (default), [`PROMPT_POLICY_ID`] and [`RESTRICTED_POLICY_ID`]
+//! (voice disabled, YubiKey pairing disabled). At most [`MAX_ALLOWED_DEVICES`] devices per user.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use crate::tenant::{Device, DeviceKind, DeviceSelection, Policy, Tenant, User, WorkerApp};
+use crate::tenant::{
+    Activation, Device, DeviceKind, DeviceSelection, DeviceStatus, DeviceStore, MethodSettings,
+    OathToken, Policy, Tenant, User, WorkerApp,
+};
 
 /// The environment id (region NA).
 pub const ENV_ID: &str = "7c3a1f52-0d4e-4b8a-9c61-5e2f3a4b6c7d";
@@ -52,6 +63,27 @@ pub const DEFAULT_POLICY_ID: &str = "de7a0170-0000-4000-8000-0000000000f1";
 /// A second policy that prompts the user to choose (`PROMPT_TO_SELECT`).
 pub const PROMPT_POLICY_ID: &str = "9a0b7000-0000-4000-8000-0000000000f2";
 
+/// A third policy (`DEFAULT_TO_FIRST`) with `voice` disabled and `yubikey.pairingDisabled`, so
+/// tests can show a refused method.
+pub const RESTRICTED_POLICY_ID: &str = "5e1ec7ed-0000-4000-8000-0000000000f3";
+
+/// `mfaSettings.pairing.maxAllowedDevices`: devices a user may have (any status).
+pub const MAX_ALLOWED_DEVICES: usize = 5;
+
+/// A hardware OATH token an admin imported, not yet assigned to a user.
+pub const OATH_TOKEN_1_SERIAL: &str = "OATH-000001";
+/// [`OATH_TOKEN_1_SERIAL`]'s secret in base32 (SHA-1, 30 s, 6 digits).
+pub const OATH_TOKEN_1_SECRET_BASE32: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+/// A second imported OATH token.
+pub const OATH_TOKEN_2_SERIAL: &str = "OATH-000002";
+/// [`OATH_TOKEN_2_SERIAL`]'s secret in base32 (SHA-1, 30 s, 6 digits).
+pub const OATH_TOKEN_2_SECRET_BASE32: &str = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF";
+
+/// A physical YubiKey not yet enrolled (12 modhex characters).
+pub const YUBIKEY_1_PUBLIC_ID: &str = "cccccbcdefgh";
+/// A second physical YubiKey not yet enrolled.
+pub const YUBIKEY_2_PUBLIC_ID: &str = "cccccbcdefgi";
+
 /// When every seeded resource was created: 2024-01-01T00:00:00Z.
 const SEEDED_AT_UNIX_SECS: u64 = 1_704_067_200;
 
@@ -68,32 +100,6 @@ pub(crate) fn tenant() -> Tenant {
             mobile_phone: ALICE_PHONE.into(),
             given_name: "Alice".into(),
             family_name: "Anders".into(),
-            devices: vec![
-                Device {
-                    id: ALICE_MOBILE_DEVICE_ID.into(),
-                    nickname: "Alice's iPhone".into(),
-                    kind: DeviceKind::Mobile {
-                        application_id: PINGID_APP_ID.into(),
-                        push_enabled: true,
-                        model: "iPhone 15".into(),
-                        os: "iOS".into(),
-                    },
-                },
-                Device {
-                    id: ALICE_SMS_DEVICE_ID.into(),
-                    nickname: "Mobile SMS".into(),
-                    kind: DeviceKind::Sms {
-                        phone: ALICE_PHONE.into(),
-                    },
-                },
-                Device {
-                    id: ALICE_EMAIL_DEVICE_ID.into(),
-                    nickname: "Work email".into(),
-                    kind: DeviceKind::Email {
-                        email: ALICE_EMAIL.into(),
-                    },
-                },
-            ],
         },
         User {
             id: BOB_ID.into(),
@@ -102,7 +108,6 @@ pub(crate) fn tenant() -> Tenant {
             mobile_phone: "+15555550102".into(),
             given_name: "Bob".into(),
             family_name: "Brown".into(),
-            devices: Vec::new(),
         },
         User {
             id: CAROL_ID.into(),
@@ -111,15 +116,101 @@ pub(crate) fn tenant() -> Tenant {
             mobile_phone: "+15555550103".into(),
             given_name: "Carol".into(),
             family_name: "Chen".into(),
-            devices: vec![Device {
-                id: CAROL_TOTP_DEVICE_ID.into(),
-                nickname: "Authenticator".into(),
-                kind: DeviceKind::Totp {
-                    secret: carol_secret,
-                },
-            }],
         },
     ];
+    let created_at = SystemTime::UNIX_EPOCH + Duration::from_secs(SEEDED_AT_UNIX_SECS);
+    let seeded = |seq: u64, id: &str, nickname: &str, kind: DeviceKind| Device {
+        id: id.into(),
+        nickname: nickname.into(),
+        kind,
+        status: DeviceStatus::Active,
+        policy_id: DEFAULT_POLICY_ID.into(),
+        created_at,
+        updated_at: created_at,
+        seq,
+        activation: Activation::default(),
+    };
+    let mut store = DeviceStore::default();
+    store.by_user.insert(
+        ALICE_ID.into(),
+        vec![
+            seeded(
+                1,
+                ALICE_MOBILE_DEVICE_ID,
+                "Alice's iPhone",
+                DeviceKind::Mobile {
+                    application_id: PINGID_APP_ID.into(),
+                    push_enabled: true,
+                    model: "iPhone 15".into(),
+                    os: "iOS".into(),
+                },
+            ),
+            seeded(
+                2,
+                ALICE_SMS_DEVICE_ID,
+                "Mobile SMS",
+                DeviceKind::Sms {
+                    phone: ALICE_PHONE.into(),
+                },
+            ),
+            seeded(
+                3,
+                ALICE_EMAIL_DEVICE_ID,
+                "Work email",
+                DeviceKind::Email {
+                    email: ALICE_EMAIL.into(),
+                },
+            ),
+        ],
+    );
+    store.by_user.insert(
+        CAROL_ID.into(),
+        vec![seeded(
+            4,
+            CAROL_TOTP_DEVICE_ID,
+            "Authenticator",
+            DeviceKind::Totp {
+                secret: carol_secret,
+            },
+        )],
+    );
+    store.next_seq = 4;
+    let base32 = |secret: &str| {
+        data_encoding::BASE32_NOPAD
+            .decode(secret.as_bytes())
+            .expect("seeded OATH secrets are valid base32")
+    };
+    let policy = |id: &str, name: &str, default: bool, device_selection| Policy {
+        id: id.into(),
+        name: name.into(),
+        default,
+        device_selection,
+        sms: MethodSettings::ON,
+        voice: MethodSettings::ON,
+        email: MethodSettings::ON,
+        mobile: MethodSettings::ON,
+        totp: MethodSettings::ON,
+        fido2: MethodSettings::ON,
+        oath_token: MethodSettings::ON,
+        yubikey: MethodSettings::ON,
+        desktop: MethodSettings::ON,
+    };
+    let restricted = Policy {
+        voice: MethodSettings {
+            enabled: false,
+            pairing_disabled: false,
+        },
+        yubikey: MethodSettings {
+            enabled: true,
+            pairing_disabled: true,
+        },
+        ..policy(
+            RESTRICTED_POLICY_ID,
+            "Restricted",
+            false,
+            DeviceSelection::DefaultToFirst,
+        )
+    };
     let mfa_enabled = HashMap::from([
         (ALICE_ID.to_owned(), true),
         (BOB_ID.to_owned(), false),
@@ -133,20 +224,34 @@ pub(crate) fn tenant() -> Tenant {
         },
         users,
         policies: vec![
-            Policy {
-                id: DEFAULT_POLICY_ID.into(),
-                name: "Default MFA Policy".into(),
-                default: true,
-                device_selection: DeviceSelection::DefaultToFirst,
+            policy(
+                DEFAULT_POLICY_ID,
+                "Default MFA Policy",
+                true,
+                DeviceSelection::DefaultToFirst,
+            ),
+            policy(
+                PROMPT_POLICY_ID,
+                "Prompt to select",
+                false,
+                DeviceSelection::PromptToSelect,
+            ),
+            restricted,
+        ],
+        created_at,
+        devices: Mutex::new(store),
+        oath_tokens: vec![
+            OathToken {
+                serial_number: OATH_TOKEN_1_SERIAL.into(),
+                secret: base32(OATH_TOKEN_1_SECRET_BASE32),
             },
-            Policy {
-                id: PROMPT_POLICY_ID.into(),
-                name: "Prompt to select".into(),
-                default: false,
-                device_selection: DeviceSelection::PromptToSelect,
+            OathToken {
+                serial_number: OATH_TOKEN_2_SERIAL.into(),
+                secret: base32(OATH_TOKEN_2_SECRET_BASE32),
             },
         ],
-        created_at: SystemTime::UNIX_EPOCH + Duration::from_secs(SEEDED_AT_UNIX_SECS),
+        yubikeys: vec![YUBIKEY_1_PUBLIC_ID.into(), YUBIKEY_2_PUBLIC_ID.into()],
+        max_allowed_devices: MAX_ALLOWED_DEVICES,
         mfa_enabled: Mutex::new(mfa_enabled),
     }
 }

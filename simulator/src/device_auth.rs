@@ -29,11 +29,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::SimConfig;
+use crate::devices::{DESKTOP_ASSERTION, DESKTOP_AUTHENTICATION, unix};
 use crate::errors::{ApiError, ErrorDetail};
 use crate::outbox::{Channel, Delivery};
 use crate::state::lock;
-use crate::tenant::{Device, DeviceKind, DeviceSelection, Policy, Tenant, User};
-use crate::totp;
+use crate::tenant::{Device, DeviceKind, DeviceSelection, Policy, Tenant, UserDevices};
+use crate::{jws, totp, webauthn, yubikey};
 
 /// The `status` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,7 @@ pub(crate) enum Status {
     OtpRequired,
     PushConfirmationRequired,
     PushConfirmationTimedOut,
+    AssertionRequired,
     Completed,
     Failed,
     Canceled,
@@ -55,6 +57,7 @@ impl Status {
             Self::OtpRequired => "OTP_REQUIRED",
             Self::PushConfirmationRequired => "PUSH_CONFIRMATION_REQUIRED",
             Self::PushConfirmationTimedOut => "PUSH_CONFIRMATION_TIMED_OUT",
+            Self::AssertionRequired => "ASSERTION_REQUIRED",
             Self::Completed => "COMPLETED",
             Self::Failed => "FAILED",
             Self::Canceled => "CANCELED",
@@ -73,9 +76,47 @@ enum State {
     OtpRequired(ExpectedOtp),
     PushConfirmationRequired { deadline: SystemTime },
     PushConfirmationTimedOut,
+    AssertionRequired(ExpectedAssertion),
     Completed,
     Failed(AuthError),
     Canceled,
+}
+
+/// What an `ASSERTION_REQUIRED` authentication waits for.
+#[derive(Debug, Clone)]
+enum ExpectedAssertion {
+    /// A WebAuthn assertion for the device's credential.
+    Fido2 {
+        device_id: String,
+        rp_id: String,
+        rp_name: String,
+        credential: serde_json::Value,
+        /// webauthn-rs `AuthenticationState` (JSON).
+        state: serde_json::Value,
+        /// `publicKeyCredentialRequestOptions`.
+        options: String,
+    },
+    /// A JWS from the PingID desktop app.
+    Desktop {
+        device_id: String,
+        rp_id: String,
+        desktop_id: Option<String>,
+        challenge: String,
+        /// `pingIdDesktopCredentialRequestOptions`.
+        options: String,
+    },
+}
+
+/// A change to the device itself that a successful check makes.
+#[derive(Debug)]
+pub(crate) enum DeviceUpdate {
+    /// The YubiKey's last accepted counter.
+    YubikeyCounter { device_id: String, counter: u32 },
+    /// The FIDO2 credential with its new sign counter.
+    Fido2Credential {
+        device_id: String,
+        credential: serde_json::Value,
+    },
 }
 
 /// The OTP an `OTP_REQUIRED` authentication waits for.
@@ -83,8 +124,14 @@ enum State {
 enum ExpectedOtp {
     /// Sent by SMS, voice or email; single-use (the state moves on once it matches).
     Delivered { otp: String, expires_at: SystemTime },
-    /// Whatever the authenticator app shows (±1 step).
+    /// Whatever the authenticator app (or OATH token) shows (±1 step).
     Totp { secret: Vec<u8> },
+    /// A fresh OTP of the bound YubiKey (counter above the last accepted one).
+    Yubikey {
+        device_id: String,
+        public_id: Option<String>,
+        last_counter: u32,
+    },
 }
 
 /// The device being used: a paired one, or a one-time phone number / email address.
@@ -217,6 +264,7 @@ impl DeviceAuthentication {
         let user = tenant
             .user(&user_id)
             .ok_or_else(|| ApiError::invalid_value("user.id", "No user has this id."))?;
+        let user = tenant.active_devices(user);
         let policy = match request.policy.and_then(|policy| policy.id) {
             Some(id) => tenant
                 .policy(&id)
@@ -228,7 +276,7 @@ impl DeviceAuthentication {
         let mut auth = Self {
             id: Uuid::new_v4(),
             env_id: tenant.env_id.clone(),
-            user_id: user.id.clone(),
+            user_id: user.user.id.clone(),
             policy_id: policy.id.clone(),
             state: State::DeviceSelectionRequired,
             selected: None,
@@ -239,7 +287,7 @@ impl DeviceAuthentication {
         };
 
         let selection = request.selected_device.unwrap_or_default();
-        let delivery = auth.begin(selection, user, policy, now, config)?;
+        let delivery = auth.begin(selection, &user, policy, now, config)?;
         Ok((auth, delivery))
     }
 
@@ -248,7 +296,7 @@ impl DeviceAuthentication {
     fn begin(
         &mut self,
         selection: SelectedDeviceRequest,
-        user: &User,
+        user: &UserDevices<'_>,
         policy: &Policy,
         now: SystemTime,
         config: &SimConfig,
@@ -278,7 +326,7 @@ impl DeviceAuthentication {
                 let device = user
                     .device(&id)
                     .ok_or_else(|| unknown_device("selectedDevice.id"))?;
-                Ok(self.reach(device, now, config))
+                self.reach(device, now, config)
             }
             SelectedDeviceRequest { .. } => {
                 let Some(default_device) = user.devices.first() else {
@@ -287,11 +335,11 @@ impl DeviceAuthentication {
                 let prompt = policy.device_selection == DeviceSelection::PromptToSelect
                     && user.devices.len() > 1;
                 // Prompting means staying in DEVICE_SELECTION_REQUIRED, the initial state.
-                Ok(if prompt {
-                    None
+                if prompt {
+                    Ok(None)
                 } else {
                     self.reach(default_device, now, config)
-                })
+                }
             }
         }
     }
@@ -308,6 +356,7 @@ impl DeviceAuthentication {
             State::OtpRequired(_) => Status::OtpRequired,
             State::PushConfirmationRequired { .. } => Status::PushConfirmationRequired,
             State::PushConfirmationTimedOut => Status::PushConfirmationTimedOut,
+            State::AssertionRequired(_) => Status::AssertionRequired,
             State::Completed => Status::Completed,
             State::Failed(_) => Status::Failed,
             State::Canceled => Status::Canceled,
@@ -327,7 +376,7 @@ impl DeviceAuthentication {
     /// `device.select`: allowed while selecting and after a push timed out.
     pub(crate) fn select_device(
         &mut self,
-        user: &User,
+        user: &UserDevices<'_>,
         device_id: &str,
         now: SystemTime,
         config: &SimConfig,
@@ -341,7 +390,7 @@ impl DeviceAuthentication {
         let device = user
             .device(device_id)
             .ok_or_else(|| unknown_device("device.id"))?;
-        Ok(self.reach(device, now, config))
+        self.reach(device, now, config)
     }
 
     /// `otp.check`: completes on the right OTP; a wrong one costs an attempt, and the last
@@ -351,10 +400,11 @@ impl DeviceAuthentication {
         otp: &str,
         now: SystemTime,
         config: &SimConfig,
-    ) -> Result<(), ApiError> {
+    ) -> Result<Option<DeviceUpdate>, ApiError> {
         let State::OtpRequired(expected) = &self.state else {
             return Err(self.not_allowed("otp.check"));
         };
+        let mut update = None;
         let matches = match expected {
             ExpectedOtp::Delivered { expires_at, .. } if now >= *expires_at => {
                 return Err(ApiError::invalid_data(
@@ -363,25 +413,118 @@ impl DeviceAuthentication {
             }
             ExpectedOtp::Delivered { otp: sent, .. } => sent == otp,
             ExpectedOtp::Totp { secret } => totp::verify(secret, otp, now),
+            ExpectedOtp::Yubikey {
+                device_id,
+                public_id,
+                last_counter,
+            } => match yubikey::parse(otp) {
+                Some((id, counter))
+                    if public_id.as_deref() == Some(id.as_str()) && counter > *last_counter =>
+                {
+                    update = Some(DeviceUpdate::YubikeyCounter {
+                        device_id: device_id.clone(),
+                        counter,
+                    });
+                    true
+                }
+                _ => false,
+            },
         };
         self.updated_at = now;
         if matches {
             self.state = State::Completed;
-            return Ok(());
+            return Ok(update);
         }
+        Err(invalid_otp(Some(self.count_failure(config))))
+    }
+
+    /// One more wrong answer: the attempts left (the authentication fails at zero).
+    fn count_failure(&mut self, config: &SimConfig) -> u32 {
         self.failures += 1;
         let remaining = config.otp_max_failures.saturating_sub(self.failures);
         if remaining == 0 {
             self.state = State::Failed(TOO_MANY_ATTEMPTS);
         }
-        Err(invalid_otp(Some(remaining)))
+        remaining
+    }
+
+    /// `assertion.check`: a WebAuthn assertion (FIDO2 types) or the desktop app's JWS. A bad
+    /// one costs an attempt like a wrong OTP.
+    pub(crate) fn check_assertion(
+        &mut self,
+        assertion: &str,
+        origin: &str,
+        now: SystemTime,
+        config: &SimConfig,
+    ) -> Result<Option<DeviceUpdate>, ApiError> {
+        let State::AssertionRequired(expected) = &self.state else {
+            return Err(self.not_allowed("assertion.check"));
+        };
+        let outcome: Result<Option<DeviceUpdate>, String> = match expected {
+            ExpectedAssertion::Fido2 {
+                device_id,
+                rp_id,
+                rp_name,
+                credential,
+                state,
+                ..
+            } => webauthn::verify_assertion(rp_id, rp_name, state, credential, assertion, origin)
+                .map(|credential| {
+                    Some(DeviceUpdate::Fido2Credential {
+                        device_id: device_id.clone(),
+                        credential,
+                    })
+                }),
+            ExpectedAssertion::Desktop {
+                device_id,
+                rp_id,
+                desktop_id,
+                challenge,
+                ..
+            } => {
+                let claims = jws::key().verify(assertion);
+                let valid = webauthn::origin_allowed(origin, rp_id).is_some()
+                    && claims.is_some_and(|claims| {
+                        claims["typ"] == DESKTOP_ASSERTION
+                            && claims["deviceAuthenticationId"] == self.id.to_string().as_str()
+                            && claims["deviceId"] == device_id.as_str()
+                            && claims["challenge"] == challenge.as_str()
+                            && desktop_id
+                                .as_deref()
+                                .is_some_and(|id| claims["desktopId"] == id)
+                    });
+                if valid {
+                    Ok(None)
+                } else {
+                    Err("the desktop assertion is not valid".into())
+                }
+            }
+        };
+        self.updated_at = now;
+        match outcome {
+            Ok(update) => {
+                self.state = State::Completed;
+                Ok(update)
+            }
+            Err(reason) => {
+                let remaining = self.count_failure(config);
+                Err(ApiError::invalid_data(
+                    ErrorDetail::new(
+                        "INVALID_ASSERTION",
+                        format!("The assertion could not be verified: {reason}."),
+                    )
+                    .target("assertion")
+                    .inner_error(json!({ "remainingAttempts": remaining })),
+                ))
+            }
+        }
     }
 
     /// The cancel action: `CHANGE_DEVICE` goes back to device selection, any other reason
     /// ends the authentication.
     pub(crate) fn cancel(
         &mut self,
-        user: &User,
+        user: &UserDevices<'_>,
         reason: CancelReason,
         now: SystemTime,
     ) -> Result<(), ApiError> {
@@ -420,30 +563,108 @@ impl DeviceAuthentication {
         Ok(())
     }
 
-    /// Moves to the state the device calls for: an OTP for SMS and email (returned for
-    /// delivery), the authenticator's code for TOTP, a push for the mobile app.
-    fn reach(&mut self, device: &Device, now: SystemTime, config: &SimConfig) -> Option<Delivery> {
+    /// Moves to the state the device calls for: an OTP for SMS, voice and email (returned for
+    /// delivery), the code for TOTP / OATH / YubiKey, a push for the mobile app, an assertion
+    /// for FIDO2 types and the desktop app.
+    fn reach(
+        &mut self,
+        device: &Device,
+        now: SystemTime,
+        config: &SimConfig,
+    ) -> Result<Option<Delivery>, ApiError> {
         self.selected = Some(SelectedDevice::Paired {
             id: device.id.clone(),
         });
         self.updated_at = now;
         let (channel, address) = match &device.kind {
             DeviceKind::Sms { phone } => (Channel::Sms, phone),
+            DeviceKind::Voice { phone } => (Channel::Voice, phone),
             DeviceKind::Email { email } => (Channel::Email, email),
-            DeviceKind::Totp { secret } => {
+            DeviceKind::Totp { secret } | DeviceKind::OathToken { secret, .. } => {
                 self.state = State::OtpRequired(ExpectedOtp::Totp {
                     secret: secret.clone(),
                 });
-                return None;
+                return Ok(None);
+            }
+            DeviceKind::Yubikey {
+                public_id,
+                last_counter,
+            } => {
+                self.state = State::OtpRequired(ExpectedOtp::Yubikey {
+                    device_id: device.id.clone(),
+                    public_id: public_id.clone(),
+                    last_counter: *last_counter,
+                });
+                return Ok(None);
             }
             DeviceKind::Mobile { .. } => {
                 self.state = State::PushConfirmationRequired {
                     deadline: now + config.push_timeout,
                 };
-                return None;
+                return Ok(None);
+            }
+            DeviceKind::Fido2 {
+                rp_id,
+                rp_name,
+                credential,
+                ..
+            } => {
+                let credential = credential
+                    .clone()
+                    .ok_or_else(|| ApiError::unexpected("The FIDO2 device has no credential."))?;
+                let (options, state) = webauthn::request_options(rp_id, rp_name, &credential)
+                    .map_err(|error| ApiError::unexpected(format!("WebAuthn options: {error}")))?;
+                self.state = State::AssertionRequired(ExpectedAssertion::Fido2 {
+                    device_id: device.id.clone(),
+                    rp_id: rp_id.clone(),
+                    rp_name: rp_name.clone(),
+                    credential,
+                    state,
+                    options,
+                });
+                return Ok(None);
+            }
+            DeviceKind::Desktop {
+                rp_id, desktop_id, ..
+            } => {
+                use base64::Engine;
+                let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(rand::random::<[u8; 32]>());
+                let options = jws::key().sign(&json!({
+                    "typ": DESKTOP_AUTHENTICATION,
+                    "environmentId": self.env_id,
+                    "deviceAuthenticationId": self.id,
+                    "deviceId": device.id,
+                    "userId": self.user_id,
+                    "rpId": rp_id,
+                    "challenge": challenge,
+                    "exp": unix(now + config.push_timeout.max(std::time::Duration::from_secs(300))),
+                }));
+                self.state = State::AssertionRequired(ExpectedAssertion::Desktop {
+                    device_id: device.id.clone(),
+                    rp_id: rp_id.clone(),
+                    desktop_id: desktop_id.clone(),
+                    challenge,
+                    options,
+                });
+                return Ok(None);
             }
         };
-        Some(self.send_otp(channel, address.clone(), now, config))
+        Ok(Some(self.send_otp(channel, address.clone(), now, config)))
+    }
+
+    /// The request options an `ASSERTION_REQUIRED` authentication shows:
+    /// `(field name, value)`.
+    pub(crate) fn assertion_options(&self) -> Option<(&'static str, &str)> {
+        match &self.state {
+            State::AssertionRequired(ExpectedAssertion::Fido2 { options, .. }) => {
+                Some(("publicKeyCredentialRequestOptions", options))
+            }
+            State::AssertionRequired(ExpectedAssertion::Desktop { options, .. }) => {
+                Some(("pingIdDesktopCredentialRequestOptions", options))
+            }
+            _ => None,
+        }
     }
 
     fn reach_one_time(
@@ -482,7 +703,7 @@ impl DeviceAuthentication {
     /// is wrong.
     fn complete_with_otp_on_start(
         &mut self,
-        user: &User,
+        user: &UserDevices<'_>,
         device_id: Option<&str>,
         otp: &str,
         now: SystemTime,
@@ -492,7 +713,10 @@ impl DeviceAuthentication {
                 let device = user
                     .device(id)
                     .ok_or_else(|| unknown_device("selectedDevice.id"))?;
-                if !matches!(device.kind, DeviceKind::Totp { .. }) {
+                if !matches!(
+                    device.kind,
+                    DeviceKind::Totp { .. } | DeviceKind::OathToken { .. }
+                ) {
                     // Choice left open: only code-generating devices can check an OTP on start.
                     return Err(ApiError::invalid_value(
                         "selectedDevice.id",
@@ -504,7 +728,9 @@ impl DeviceAuthentication {
             None => user.devices.iter().collect(),
         };
         let matched = candidates.into_iter().find(|device| match &device.kind {
-            DeviceKind::Totp { secret } => totp::verify(secret, otp, now),
+            DeviceKind::Totp { secret } | DeviceKind::OathToken { secret, .. } => {
+                totp::verify(secret, otp, now)
+            }
             _ => false,
         });
         let Some(device) = matched else {
@@ -652,6 +878,38 @@ impl DeviceAuthStore {
 }
 
 pub(crate) use view::render;
+
+impl DeviceUpdate {
+    /// Writes the change into the live device store.
+    pub(crate) fn apply(self, tenant: &Tenant) {
+        let mut store = lock(&tenant.devices);
+        let device_id = match &self {
+            Self::YubikeyCounter { device_id, .. } | Self::Fido2Credential { device_id, .. } => {
+                device_id.clone()
+            }
+        };
+        let Some(device) = store
+            .by_user
+            .values_mut()
+            .flatten()
+            .find(|device| device.id == device_id)
+        else {
+            return;
+        };
+        match (self, &mut device.kind) {
+            (Self::YubikeyCounter { counter, .. }, DeviceKind::Yubikey { last_counter, .. }) => {
+                *last_counter = (*last_counter).max(counter)
+            }
+            (
+                Self::Fido2Credential { credential, .. },
+                DeviceKind::Fido2 {
+                    credential: stored, ..
+                },
+            ) => *stored = Some(credential),
+            _ => {}
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

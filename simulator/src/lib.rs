@@ -22,12 +22,16 @@
 #![warn(missing_docs)]
 
 mod app;
+#[cfg(feature = "soft-authenticator")]
+pub mod authenticator;
 mod clock;
 mod control;
 pub mod demo;
 mod device_auth;
+mod devices;
 mod errors;
 mod faults;
+mod jws;
 mod management;
 mod outbox;
 mod request;
@@ -37,6 +41,8 @@ mod stats;
 mod tenant;
 mod token;
 mod totp;
+mod webauthn;
+mod yubikey;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

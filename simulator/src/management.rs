@@ -12,7 +12,7 @@ use crate::clock::rfc3339;
 use crate::errors::{ApiError, ErrorDetail};
 use crate::request::{json_body, query, require_media_type};
 use crate::state::{AppState, SharedState};
-use crate::tenant::{Device, DeviceKind, Policy, User};
+use crate::tenant::{MethodSettings, Policy, User};
 
 /// `GET /v1/environments/{envId}/users/{userId}`.
 pub(crate) async fn read_user(
@@ -68,37 +68,6 @@ pub(crate) async fn list_users(
         "count": matching.len(),
         "size": page.len(),
     })))
-}
-
-/// `GET /v1/environments/{envId}/users/{userId}/devices`, in the user's order.
-pub(crate) async fn list_devices(
-    State(state): State<SharedState>,
-    Path((_env, user_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let user = find_user(&state, &user_id)?;
-    let devices: Vec<Value> = user
-        .devices
-        .iter()
-        .map(|device| device_json(&state, user, device))
-        .collect();
-    Ok(Json(json!({
-        "_links": { "self": { "href": format!("{}/devices", user_href(&state, user)) } },
-        "_embedded": { "devices": devices },
-        "count": devices.len(),
-        "size": devices.len(),
-    })))
-}
-
-/// `GET /v1/environments/{envId}/users/{userId}/devices/{deviceId}`.
-pub(crate) async fn read_device(
-    State(state): State<SharedState>,
-    Path((_env, user_id, device_id)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let user = find_user(&state, &user_id)?;
-    let device = user
-        .device(&device_id)
-        .ok_or_else(|| ApiError::not_found("The user has no device with this id."))?;
-    Ok(Json(device_json(&state, user, device)))
 }
 
 /// `GET /v1/environments/{envId}/users/{userId}/mfaEnabled`.
@@ -168,7 +137,7 @@ pub(crate) async fn read_mfa_settings(State(state): State<SharedState>) -> Json<
     Json(json!({
         "_links": { "self": { "href": format!("{}/v1/environments/{}/mfaSettings", state.base_url, tenant.env_id) } },
         "environment": { "id": tenant.env_id },
-        "pairing": { "maxAllowedDevices": 5, "pairingKeyFormat": "NUMERIC" },
+        "pairing": { "maxAllowedDevices": tenant.max_allowed_devices, "pairingKeyFormat": "NUMERIC" },
         "lockout": { "failureCount": 5, "durationSeconds": 600 },
         "phoneExtensions": { "enabled": false },
         "users": { "mfaEnabled": false },
@@ -212,39 +181,6 @@ fn user_json(state: &AppState, user: &User) -> Value {
     })
 }
 
-fn device_json(state: &AppState, user: &User, device: &Device) -> Value {
-    let created = rfc3339(state.tenant.created_at);
-    let mut body = json!({
-        "_links": { "self": { "href": format!("{}/devices/{}", user_href(state, user), device.id) } },
-        "id": device.id,
-        "environment": { "id": state.tenant.env_id },
-        "user": { "id": user.id },
-        "type": device.kind.type_name(),
-        "status": "ACTIVE",
-        "nickname": device.nickname,
-        "createdAt": created,
-        "updatedAt": created,
-    });
-    match &device.kind {
-        DeviceKind::Mobile {
-            application_id,
-            push_enabled,
-            model,
-            os,
-        } => {
-            body["application"] = json!({ "id": application_id });
-            body["pushEnabled"] = json!(push_enabled);
-            body["model"] = json!({ "name": model });
-            body["os"] = json!({ "type": os });
-        }
-        DeviceKind::Sms { phone } => body["phone"] = json!(phone),
-        DeviceKind::Email { email } => body["email"] = json!(email),
-        // The TOTP secret is only ever shown at pairing, never when reading a device.
-        DeviceKind::Totp { .. } => {}
-    }
-    body
-}
-
 fn mfa_enabled_json(state: &AppState, user: &User) -> Value {
     json!({
         "_links": { "self": { "href": format!("{}/mfaEnabled", user_href(state, user)) } },
@@ -252,22 +188,36 @@ fn mfa_enabled_json(state: &AppState, user: &User) -> Value {
     })
 }
 
-/// A policy body with PingOne's required sections. The OTP lifetime, failure count and push
-/// timeout reflect the simulator's configuration; the rest are PingOne's usual defaults.
+/// A policy body with PingOne's required sections (the PingID variant: with `desktop` and
+/// `yubikey`). The OTP lifetime, failure count and push timeout reflect the simulator's
+/// configuration; the rest are PingOne's usual defaults. `[I]` The mobile method's
+/// `pairingDisabled` is rendered on its PingID application (the schema has it only there).
 fn policy_json(state: &AppState, policy: &Policy) -> Value {
     let config = &state.config;
     let failure = json!({
         "count": config.otp_max_failures,
         "coolDown": { "duration": 0, "timeUnit": "MINUTES" },
     });
-    let delivered_otp = json!({
-        "enabled": true,
-        "otp": {
-            "lifeTime": { "duration": config.otp_lifetime.as_secs(), "timeUnit": "SECONDS" },
-            "failure": failure,
-        },
-    });
-    let disabled = json!({ "enabled": false, "otp": { "failure": failure } });
+    let delivered_otp = |method: MethodSettings| {
+        json!({
+            "enabled": method.enabled,
+            "pairingDisabled": method.pairing_disabled,
+            "promptForNicknameOnPairing": false,
+            "otp": {
+                "lifeTime": { "duration": config.otp_lifetime.as_secs(), "timeUnit": "SECONDS" },
+                "failure": failure,
+            },
+        })
+    };
+    let pingid_device = |method: MethodSettings| {
+        json!({
+            "enabled": method.enabled,
+            "pairingDisabled": method.pairing_disabled,
+            "promptForNicknameOnPairing": false,
+            "otp": { "failure": failure },
+            "pairingKeyLifetime": { "duration": 10, "timeUnit": "MINUTES" },
+        })
+    };
     json!({
         "_links": { "self": { "href": format!(
             "{}/v1/environments/{}/deviceAuthenticationPolicies/{}",
@@ -281,24 +231,37 @@ fn policy_json(state: &AppState, policy: &Policy) -> Value {
         "authentication": { "deviceSelection": policy.device_selection },
         "newDeviceNotification": "NONE",
         "ignoreUserLock": false,
-        "sms": delivered_otp,
-        "voice": delivered_otp,
-        "email": delivered_otp,
+        "sms": delivered_otp(policy.sms),
+        "voice": delivered_otp(policy.voice),
+        "email": delivered_otp(policy.email),
         "mobile": {
-            "enabled": true,
+            "enabled": policy.mobile.enabled,
+            "promptForNicknameOnPairing": false,
             "otp": { "failure": failure },
             "applications": [{
                 "id": crate::demo::PINGID_APP_ID,
                 "type": "pingIdAppConfig",
+                "pairingDisabled": policy.mobile.pairing_disabled,
                 "push": { "enabled": true },
                 "pushTimeout": { "duration": config.push_timeout.as_secs(), "timeUnit": "SECONDS" },
+                "pairingKeyLifetime": { "duration": 10, "timeUnit": "MINUTES" },
                 "otp": { "enabled": true },
             }],
         },
-        "totp": { "enabled": true, "otp": { "failure": failure } },
-        "fido2": { "enabled": false },
-        "desktop": disabled,
-        "yubikey": disabled,
+        "totp": {
+            "enabled": policy.totp.enabled,
+            "pairingDisabled": policy.totp.pairing_disabled,
+            "promptForNicknameOnPairing": false,
+            "otp": { "failure": failure },
+        },
+        "fido2": {
+            "enabled": policy.fido2.enabled,
+            "pairingDisabled": policy.fido2.pairing_disabled,
+            "promptForNicknameOnPairing": false,
+        },
+        "oathToken": pingid_device(policy.oath_token),
+        "desktop": pingid_device(policy.desktop),
+        "yubikey": pingid_device(policy.yubikey),
         "updatedAt": rfc3339(state.tenant.created_at),
     })
 }

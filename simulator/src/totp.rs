@@ -17,9 +17,13 @@ pub(crate) fn code_at(secret: &[u8], at: SystemTime) -> String {
 /// allowance for clock drift and for a code typed just as it changed. (PingOne's own grace
 /// period is configurable; ±1 step is the simulator's choice.)
 pub(crate) fn verify(secret: &[u8], candidate: &str, at: SystemTime) -> bool {
+    verify_window(secret, candidate, at, 1)
+}
+
+/// Whether `candidate` is the code of a step within `steps` of the current one.
+pub(crate) fn verify_window(secret: &[u8], candidate: &str, at: SystemTime, steps: u64) -> bool {
     let current = step(at);
-    [current.saturating_sub(1), current, current + 1]
-        .into_iter()
+    (current.saturating_sub(steps)..=current + steps)
         .any(|counter| hotp(secret, counter) == candidate)
 }
 

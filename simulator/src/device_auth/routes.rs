@@ -9,16 +9,17 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{CancelReason, DeviceAuthentication, StartRequest, render};
+use super::{CancelReason, DeviceAuthentication, DeviceUpdate, StartRequest, render};
 use crate::errors::ApiError;
 use crate::outbox::Delivery;
 use crate::request::{json_body, media_type, require_media_type};
 use crate::state::{AppState, SharedState};
-use crate::tenant::User;
+use crate::tenant::UserDevices;
 
 const SELECT_DEVICE: &str = "application/vnd.pingidentity.device.select+json";
 const CHECK_OTP: &str = "application/vnd.pingidentity.otp.check+json";
 const CANCEL: &str = "application/vnd.pingidentity.cancel.push.authentication+json";
+const CHECK_ASSERTION: &str = "application/vnd.pingidentity.assertion.check+json";
 
 /// `POST /{envId}/deviceAuthentications` (application/json). Answers 200 with the new
 /// resource (choice left open: 200 rather than 201, as for every other action).
@@ -35,7 +36,7 @@ pub(crate) async fn create(
         .tenant
         .user(auth.user_id())
         .ok_or_else(|| ApiError::unexpected("The user disappeared."))?;
-    let body = render(&auth, user, &state.base_url);
+    let body = render(&auth, &state.tenant.active_devices(user), &state.base_url);
     state.device_auths.insert(auth, now);
     deliver(&state, delivery);
     Ok(Json(body))
@@ -53,6 +54,7 @@ pub(crate) async fn read(
 enum Action {
     SelectDevice { device_id: String },
     CheckOtp { otp: String },
+    CheckAssertion { assertion: String, origin: String },
     Cancel { reason: CancelReason },
 }
 
@@ -69,6 +71,13 @@ struct DeviceRef {
 #[derive(Deserialize)]
 struct OtpBody {
     otp: String,
+}
+
+/// `compatibility` is accepted and ignored.
+#[derive(Deserialize)]
+struct AssertionBody {
+    assertion: String,
+    origin: String,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +98,10 @@ impl Action {
                 let OtpBody { otp } = json_body(body)?;
                 Ok(Self::CheckOtp { otp })
             }
+            Some(CHECK_ASSERTION) => {
+                let AssertionBody { assertion, origin } = json_body(body)?;
+                Ok(Self::CheckAssertion { assertion, origin })
+            }
             Some(CANCEL) => {
                 let CancelBody { reason } = json_body(body)?;
                 Ok(Self::Cancel {
@@ -96,7 +109,7 @@ impl Action {
                 })
             }
             other => Err(ApiError::unsupported_media_type(format!(
-                "Content-Type {} names no device authentication action; use {SELECT_DEVICE}, {CHECK_OTP} or {CANCEL}",
+                "Content-Type {} names no device authentication action; use {SELECT_DEVICE}, {CHECK_OTP}, {CHECK_ASSERTION} or {CANCEL}",
                 other.unwrap_or("(none)")
             ))),
         }
@@ -114,12 +127,25 @@ pub(crate) async fn act(
     let action = Action::parse(&headers, &body)?;
     let config = &state.config;
     let now = state.clock.now();
-    with_auth(&state, &env_id, &id, |auth, user| match action {
+    let mut update: Option<DeviceUpdate> = None;
+    let result = with_auth(&state, &env_id, &id, |auth, user| match action {
         Action::SelectDevice { device_id } => auth.select_device(user, &device_id, now, config),
-        Action::CheckOtp { otp } => auth.check_otp(&otp, now, config).map(|()| None),
+        Action::CheckOtp { otp } => auth.check_otp(&otp, now, config).map(|done| {
+            update = done;
+            None
+        }),
+        Action::CheckAssertion { assertion, origin } => auth
+            .check_assertion(&assertion, &origin, now, config)
+            .map(|done| {
+                update = done;
+                None
+            }),
         Action::Cancel { reason } => auth.cancel(user, reason, now).map(|()| None),
-    })
-    .map(Json)
+    });
+    if let Some(update) = update {
+        update.apply(&state.tenant);
+    }
+    result.map(Json)
 }
 
 /// Runs `step` on the live authentication `id`, delivers the OTP it produced and renders the
@@ -128,7 +154,7 @@ pub(crate) fn with_auth(
     state: &AppState,
     env_id: &str,
     id: &str,
-    step: impl FnOnce(&mut DeviceAuthentication, &User) -> Result<Option<Delivery>, ApiError>,
+    step: impl FnOnce(&mut DeviceAuthentication, &UserDevices<'_>) -> Result<Option<Delivery>, ApiError>,
 ) -> Result<Value, ApiError> {
     let not_found = || ApiError::not_found("No device authentication has this id.");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
@@ -140,8 +166,10 @@ pub(crate) fn with_auth(
                 .tenant
                 .user(auth.user_id())
                 .ok_or_else(|| ApiError::unexpected("The user disappeared."))?;
-            let delivery = step(auth, user)?;
-            Ok((render(auth, user, &state.base_url), delivery))
+            // Lock order: the authentication store, then the device store.
+            let user = state.tenant.active_devices(user);
+            let delivery = step(auth, &user)?;
+            Ok((render(auth, &user, &state.base_url), delivery))
         })
         .ok_or_else(not_found)?;
     let (body, delivery) = outcome?;

@@ -5,12 +5,12 @@ use serde_json::{Map, Value, json};
 use super::{DeviceAuthentication, SelectedDevice, State, Status};
 use crate::clock::rfc3339;
 use crate::outbox::Channel;
-use crate::tenant::{Device, DeviceKind, User};
+use crate::tenant::{Device, DeviceKind, UserDevices};
 
 /// The resource body: ids, `status`, timestamps, `selectedDevice`, masked `_embedded.devices`,
 /// `error` when failed, and `_links` to the actions valid in the current state (all of them
 /// point at the resource itself, as every action is a POST to it).
-pub(crate) fn render(auth: &DeviceAuthentication, user: &User, base_url: &str) -> Value {
+pub(crate) fn render(auth: &DeviceAuthentication, user: &UserDevices<'_>, base_url: &str) -> Value {
     let href = format!(
         "{base_url}/{}/deviceAuthentications/{}",
         auth.env_id, auth.id
@@ -33,6 +33,9 @@ pub(crate) fn render(auth: &DeviceAuthentication, user: &User, base_url: &str) -
     if !devices.is_empty() {
         body["_embedded"] = json!({ "devices": devices });
     }
+    if let Some((field, options)) = auth.assertion_options() {
+        body[field] = json!(options);
+    }
     if let State::Failed(error) = &auth.state {
         body["error"] = json!(error);
     }
@@ -46,6 +49,7 @@ fn links(status: Status, href: &str) -> Value {
         }
         Status::OtpRequired => &["otp.check", "cancel"],
         Status::PushConfirmationRequired => &["cancel"],
+        Status::AssertionRequired => &["assertion.check", "cancel"],
         Status::Completed | Status::Failed | Status::Canceled => &[],
     };
     let links: Map<String, Value> = std::iter::once("self")
@@ -56,7 +60,7 @@ fn links(status: Status, href: &str) -> Value {
 }
 
 /// The devices to show: all of the user's while selecting, otherwise the one in use.
-fn embedded_devices(auth: &DeviceAuthentication, user: &User) -> Vec<Value> {
+fn embedded_devices(auth: &DeviceAuthentication, user: &UserDevices<'_>) -> Vec<Value> {
     if matches!(auth.state, State::DeviceSelectionRequired) {
         return user.devices.iter().map(device_summary).collect();
     }
@@ -85,9 +89,11 @@ fn device_summary(device: &Device) -> Value {
         "nickname": device.nickname,
     });
     match &device.kind {
-        DeviceKind::Sms { phone } => summary["phone"] = json!(mask_phone(phone)),
+        DeviceKind::Sms { phone } | DeviceKind::Voice { phone } => {
+            summary["phone"] = json!(mask_phone(phone));
+        }
         DeviceKind::Email { email } => summary["email"] = json!(mask_email(email)),
-        DeviceKind::Mobile { .. } | DeviceKind::Totp { .. } => {}
+        _ => {}
     }
     summary
 }

@@ -4,6 +4,8 @@
 mod support;
 
 mod device_selection;
+mod enrollment;
+mod enrollment_errors;
 mod faults;
 mod management;
 mod openapi;

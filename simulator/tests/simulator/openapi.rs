@@ -6,7 +6,9 @@
 
 use std::path::PathBuf;
 
-use pingid_sim::demo::{ALICE_ID, BOB_ID, CAROL_ID, DEFAULT_POLICY_ID, PROMPT_POLICY_ID};
+use pingid_sim::demo::{
+    ALICE_ID, BOB_ID, CAROL_ID, DEFAULT_POLICY_ID, PROMPT_POLICY_ID, RESTRICTED_POLICY_ID,
+};
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -295,11 +297,12 @@ async fn policies_are_device_authentication_policies() {
     let policies = list["_embedded"]["deviceAuthenticationPolicies"]
         .as_array()
         .expect("policies");
-    assert_eq!(policies.len(), 2);
+    assert_eq!(policies.len(), 3);
 
     for (id, selection, default) in [
         (DEFAULT_POLICY_ID, "DEFAULT_TO_FIRST", true),
         (PROMPT_POLICY_ID, "PROMPT_TO_SELECT", false),
+        (RESTRICTED_POLICY_ID, "DEFAULT_TO_FIRST", false),
     ] {
         let (status, policy) = json_of(
             sim.get(&sim.api_url(&format!("/deviceAuthenticationPolicies/{id}")))
@@ -310,7 +313,44 @@ async fn policies_are_device_authentication_policies() {
         assert_eq!(policy["authentication"]["deviceSelection"], selection);
         assert_eq!(policy["default"], default);
         api.assert_conforms("DeviceAuthenticationPolicy", &policy, &[]);
+        for method in [
+            "sms",
+            "voice",
+            "email",
+            "mobile",
+            "totp",
+            "fido2",
+            "oathToken",
+            "yubikey",
+            "desktop",
+        ] {
+            assert!(
+                policy[method]["enabled"].is_boolean(),
+                "{method} in {policy}"
+            );
+        }
+        for method in ["desktop", "yubikey", "oathToken"] {
+            assert!(policy[method]["pairingKeyLifetime"].is_object(), "{method}");
+            assert!(
+                policy[method]["otp"]["failure"]["count"].is_number(),
+                "{method}"
+            );
+        }
+        assert_eq!(
+            policy["mobile"]["applications"][0]["type"],
+            "pingIdAppConfig"
+        );
     }
+    let (_, restricted) = json_of(
+        sim.get(&sim.api_url(&format!(
+            "/deviceAuthenticationPolicies/{RESTRICTED_POLICY_ID}"
+        )))
+        .await,
+    )
+    .await;
+    assert_eq!(restricted["voice"]["enabled"], false);
+    assert_eq!(restricted["yubikey"]["pairingDisabled"], true);
+    assert_eq!(restricted["sms"]["enabled"], true);
 }
 
 #[tokio::test]

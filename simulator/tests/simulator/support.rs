@@ -9,6 +9,12 @@ use tokio::sync::OnceCell;
 pub const SELECT_DEVICE: &str = "application/vnd.pingidentity.device.select+json";
 pub const CHECK_OTP: &str = "application/vnd.pingidentity.otp.check+json";
 pub const CANCEL: &str = "application/vnd.pingidentity.cancel.push.authentication+json";
+pub const CHECK_ASSERTION: &str = "application/vnd.pingidentity.assertion.check+json";
+pub const ACTIVATE: &str = "application/vnd.pingidentity.device.activate+json";
+pub const SEND_ACTIVATION_CODE: &str =
+    "application/vnd.pingidentity.device.sendActivationCode+json";
+pub const REORDER: &str = "application/vnd.pingidentity.devices.reorder+json";
+pub const REMOVE_ORDER: &str = "application/vnd.pingidentity.devices.order.remove+json";
 
 /// A running simulator and an HTTP client with a lazily fetched worker token.
 pub struct Sim {
@@ -106,6 +112,39 @@ impl Sim {
             .send()
             .await
             .expect("POST is answered")
+    }
+
+    /// An authorized request with `method`, optional body and content type.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        content_type: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token().await);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        json_of(request.send().await.expect("answered")).await
+    }
+
+    /// `POST /_sim/{path}` (control API) with a JSON body.
+    pub async fn control(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url(&format!("/_sim/{path}")))
+            .json(&body)
+            .send()
+            .await
+            .expect("control call is answered");
+        json_of(response).await
     }
 
     /// `POST /{envId}/deviceAuthentications`, whatever the answer.

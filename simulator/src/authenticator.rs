@@ -1,0 +1,126 @@
+//! A software FIDO2 authenticator for tests (feature `soft-authenticator`): kanidm's
+//! `SoftPasskey` (genuine ES256 keys and signatures, a sign counter) behind a browser-like
+//! client that speaks PingOne's wire convention (see the simulator README): it reads
+//! `publicKeyCredentialCreationOptions` / `publicKeyCredentialRequestOptions` JSON text with
+//! signed-byte arrays and answers with the JSON text of a `PublicKeyCredential` whose binary
+//! fields are base64url, for the activate and `assertion.check` calls.
+//!
+//! The API is synchronous. The soft passkey cannot do user verification, resident keys or a
+//! platform attachment; the client therefore drops those hints (it plays a platform
+//! authenticator for PLATFORM devices).
+
+use anyhow::{Context, anyhow};
+use serde_json::Value;
+use url::Url;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+use webauthn_rs_core::proto::{
+    CreationChallengeResponse, PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialRequestOptions, RequestChallengeResponse, UserVerificationPolicy,
+};
+
+use crate::webauthn::from_signed_bytes;
+
+/// A software authenticator holding the credentials it created.
+pub struct SoftAuthenticator {
+    passkey: SoftPasskey,
+}
+
+impl Default for SoftAuthenticator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for SoftAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftAuthenticator").finish_non_exhaustive()
+    }
+}
+
+impl SoftAuthenticator {
+    /// An authenticator without credentials.
+    pub fn new() -> Self {
+        Self {
+            passkey: SoftPasskey::new(false),
+        }
+    }
+
+    /// Given PingOne's `publicKeyCredentialCreationOptions` JSON text and the page origin,
+    /// returns the `attestation` JSON text for the activate call.
+    pub fn register(&mut self, creation_options: &str, origin: &str) -> anyhow::Result<String> {
+        let mut options: Value =
+            serde_json::from_str(creation_options).context("creation options are not JSON")?;
+        from_signed_bytes(&mut options["challenge"]);
+        from_signed_bytes(&mut options["user"]["id"]);
+        for credential in options["excludeCredentials"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            from_signed_bytes(&mut credential["id"]);
+        }
+        let mut options: PublicKeyCredentialCreationOptions =
+            serde_json::from_value(options).context("unreadable creation options")?;
+        if let Some(selection) = options.authenticator_selection.as_mut() {
+            selection.authenticator_attachment = None;
+            selection.require_resident_key = false;
+            selection.resident_key = None;
+            selection.user_verification = UserVerificationPolicy::Discouraged_DO_NOT_USE;
+        }
+        let origin = Url::parse(origin).context("the origin is not a URL")?;
+        let credential = self
+            .passkey
+            .do_registration(
+                origin,
+                CreationChallengeResponse {
+                    public_key: options,
+                },
+            )
+            .map_err(|error| anyhow!("registration failed: {error:?}"))?;
+        let mut json = serde_json::to_value(&credential)?;
+        rename_extensions(&mut json);
+        Ok(json.to_string())
+    }
+
+    /// Given `publicKeyCredentialRequestOptions` JSON text, returns the `assertion` JSON text.
+    pub fn assert(&mut self, request_options: &str, origin: &str) -> anyhow::Result<String> {
+        let mut options: Value =
+            serde_json::from_str(request_options).context("request options are not JSON")?;
+        from_signed_bytes(&mut options["challenge"]);
+        for credential in options["allowCredentials"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            from_signed_bytes(&mut credential["id"]);
+        }
+        let mut options: PublicKeyCredentialRequestOptions =
+            serde_json::from_value(options).context("unreadable request options")?;
+        options.user_verification = UserVerificationPolicy::Discouraged_DO_NOT_USE;
+        let origin = Url::parse(origin).context("the origin is not a URL")?;
+        let credential = self
+            .passkey
+            .do_authentication(
+                origin,
+                RequestChallengeResponse {
+                    public_key: options,
+                    mediation: None,
+                },
+            )
+            .map_err(|error| anyhow!("assertion failed: {error:?}"))?;
+        let mut json = serde_json::to_value(&credential)?;
+        rename_extensions(&mut json);
+        Ok(json.to_string())
+    }
+}
+
+/// webauthn-rs names the client extension outputs `extensions`; browsers say
+/// `clientExtensionResults`.
+fn rename_extensions(json: &mut Value) {
+    if let Some(object) = json.as_object_mut()
+        && let Some(extensions) = object.remove("extensions")
+    {
+        object.insert("clientExtensionResults".into(), extensions);
+    }
+}
