@@ -181,8 +181,10 @@ pub(crate) fn to_signed_bytes(value: &mut Value) {
     }
 }
 
-/// An array of (signed or unsigned) bytes → a base64url string (left alone otherwise).
-pub fn from_signed_bytes(value: &mut Value) {
+/// An array of (signed or unsigned) bytes → a base64url string (left alone otherwise). Used
+/// by the soft authenticator and the unit tests.
+#[cfg_attr(not(feature = "soft-authenticator"), allow(dead_code))]
+pub(crate) fn from_signed_bytes(value: &mut Value) {
     let Some(items) = value.as_array() else {
         return;
     };
