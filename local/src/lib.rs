@@ -34,6 +34,20 @@ pub fn capabilities() -> Vec<Arc<dyn Capability>> {
         Arc::new(device_select_device_authentication::DeviceSelectDeviceAuthentication),
         Arc::new(validate_otp_device_authentication::ValidateOtpDeviceAuthentication),
         Arc::new(cancel_device_authentication_pingid::CancelDeviceAuthentication),
+        Arc::new(create_device_pingid::CreateDevice),
+        Arc::new(activate_device::ActivateDevice),
+        Arc::new(resend_otp_for_pairing::ResendOtpForPairing),
+        Arc::new(create_pairing_key_pingid::CreatePairingKey),
+        Arc::new(read_pairing_key::ReadPairingKey),
+        Arc::new(delete_pairing_key::DeletePairingKey),
+        Arc::new(read_device::ReadDevice),
+        Arc::new(delete_device::DeleteDevice),
+        Arc::new(update_device_nickname::UpdateDeviceNickname),
+        Arc::new(set_device_order::SetDeviceOrder),
+        Arc::new(read_user_mfa_enabled::ReadUserMfaEnabled),
+        Arc::new(update_user_mfa_enabled::UpdateUserMfaEnabled),
+        Arc::new(read_device_authentication_policy::ReadDeviceAuthenticationPolicy),
+        Arc::new(validate_assertion_device_authentication::ValidateAssertionDeviceAuthentication),
     ]
 }
 

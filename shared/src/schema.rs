@@ -26,6 +26,11 @@ pub const EMAIL_PATTERN: &str = "^[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+$";
 /// One-time passcodes: digits for SMS/e-mail/TOTP; letters too for YubiKey OTPs (modhex).
 pub const OTP_PATTERN: &str = "^[0-9A-Za-z]{6,64}$";
 
+/// The page origin a WebAuthn ceremony ran on: scheme, host and optional port, nothing else.
+pub const ORIGIN_PATTERN: &str = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$";
+/// FIDO2 compatibility levels PingOne accepts with a device selection or an assertion.
+pub const FIDO_COMPATIBILITY: &[&str] = &["FULL", "SECURITY_KEY_ONLY", "NONE"];
+
 /// The JSON type of a field.
 #[derive(Debug)]
 pub enum Kind {

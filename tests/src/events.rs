@@ -10,11 +10,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use serde_json::{Map, Value, json};
 
-/// The device authentication id used by fixtures that need a live one; tests replace it
-/// (see [`replace_in_strings`]) with an id the simulator just issued.
-pub const PLACEHOLDER_DEVICE_AUTHENTICATION_ID: &str = "d0000000-0000-4000-8000-00000000da01";
+/// The id used by fixtures that act on a live resource (a device authentication, an enrolled
+/// device, a pairing key); tests replace it (see [`replace_in_strings`]) with an id the
+/// simulator just issued.
+pub const PLACEHOLDER_LIVE_ID: &str = "d0000000-0000-4000-8000-00000000da01";
 
-/// The `otp` used by fixtures that submit the passcode of a live authentication; tests replace
+/// The `otp` used by fixtures that submit the passcode of a live authentication or pairing; tests replace
 /// it with the one the simulator delivered. Letters, not digits, so that it never matches part
 /// of a UUID (replacement works on substrings).
 pub const PLACEHOLDER_OTP: &str = "PASSCODE";
@@ -244,7 +245,7 @@ pub fn events_dir() -> PathBuf {
 
 /// Replaces `from` with `to` in every string of `value`, including JSON encoded in strings
 /// (such as a proxy event's `body`), e.g. to put a live id in place of
-/// [`PLACEHOLDER_DEVICE_AUTHENTICATION_ID`].
+/// [`PLACEHOLDER_LIVE_ID`].
 pub fn replace_in_strings(value: &mut Value, from: &str, to: &str) {
     match value {
         Value::String(text) if text.contains(from) => *text = text.replace(from, to),

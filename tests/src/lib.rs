@@ -21,8 +21,8 @@ pub mod runtime_api;
 use std::path::{Path, PathBuf};
 
 pub use events::{
-    ApiRequest, PLACEHOLDER_DEVICE_AUTHENTICATION_ID, PLACEHOLDER_OTP, ProxyResponse,
-    apigw_v1_event, apigw_v2_event, load_event, replace_in_strings,
+    ApiRequest, PLACEHOLDER_LIVE_ID, PLACEHOLDER_OTP, ProxyResponse, apigw_v1_event,
+    apigw_v2_event, load_event, replace_in_strings,
 };
 pub use function::{FunctionProcess, INVOKE_TIMEOUT, Invocation};
 pub use moto::Moto;

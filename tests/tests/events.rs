@@ -7,7 +7,7 @@ mod support;
 use std::collections::{BTreeSet, HashMap};
 
 use e2e::{
-    Invocation, PLACEHOLDER_DEVICE_AUTHENTICATION_ID, load_event, replace_in_strings,
+    Invocation, PLACEHOLDER_LIVE_ID, PLACEHOLDER_OTP, load_event, replace_in_strings,
     workspace_root,
 };
 use serde_json::Value;
@@ -71,8 +71,17 @@ fn set_otp(event: &mut Value, otp: &str) {
     }
 }
 
-/// The outcome as `(HTTP status or None for direct, output status, error code)`.
-fn outcome(invocation: Invocation) -> (Option<u16>, Option<String>, Option<String>) {
+/// What a row is checked against: `(HTTP status or None for direct, output status, error code)`.
+type Outcome = (Option<u16>, Option<String>, Option<String>);
+
+/// The outcome, and the output object when the call succeeded.
+fn outcome(invocation: Invocation) -> (Outcome, Option<Value>) {
+    let status_of = |output: &Value| {
+        output
+            .get("status")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     match invocation {
         Invocation::Response(value)
             if value.get("statusCode").is_some() && value.get("body").is_some() =>
@@ -81,27 +90,21 @@ fn outcome(invocation: Invocation) -> (Option<u16>, Option<String>, Option<Strin
                 .into_proxy_response()
                 .expect("proxy response");
             let body = response.json().expect("JSON body");
-            let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
             if response.status == 200 {
-                (Some(200), text("status"), None)
+                ((Some(200), status_of(&body), None), Some(body))
             } else {
-                (Some(response.status), None, text("code"))
+                let code = body.get("code").and_then(Value::as_str).map(str::to_string);
+                ((Some(response.status), None, code), None)
             }
         }
-        Invocation::Response(output) => (
-            None,
-            output
-                .get("status")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            None,
-        ),
-        Invocation::Error { error_type, .. } => (None, None, Some(error_type)),
+        Invocation::Response(output) => ((None, status_of(&output), None), Some(output)),
+        Invocation::Error { error_type, .. } => ((None, None, Some(error_type)), None),
     }
 }
 
-fn device_authentication_id(invocation: Invocation) -> String {
-    let output = match invocation {
+/// The output object of an invocation (the proxy response's body, or the direct output).
+fn output_of(invocation: Invocation) -> Value {
+    match invocation {
         Invocation::Response(value) if value.get("body").is_some() => Invocation::Response(value)
             .into_proxy_response()
             .unwrap()
@@ -111,11 +114,22 @@ fn device_authentication_id(invocation: Invocation) -> String {
         Invocation::Error { error_message, .. } => {
             panic!("the source event failed: {error_message}")
         }
-    };
-    output["deviceAuthenticationId"]
+    }
+}
+
+/// The id of the resource an output describes.
+fn live_id(output: &Value) -> String {
+    output["rawResponse"]["id"]
         .as_str()
-        .expect("a deviceAuthenticationId")
+        .expect("a rawResponse.id")
         .to_string()
+}
+
+/// Device authentications are cheap and change state at every step, so a row acting on one
+/// gets a fresh one: its source event is played again. Enrolled devices and pairing keys are
+/// the ones the source row created (playing it again would enroll a duplicate).
+fn replays(source: &str) -> bool {
+    source.starts_with("create-device-authentication-pingid.")
 }
 
 #[tokio::test]
@@ -143,24 +157,39 @@ async fn every_event_file_gives_the_documented_outcome() {
     for (capability_id, binary) in FUNCTIONS {
         functions.insert(*binary, stack.function(capability_id).await);
     }
+    let mut outputs: HashMap<String, Value> = HashMap::new();
     for row in &rows {
         let mut event = load_event(&row.file);
         if let Some(source) = &row.live_id_from {
-            let started = functions[binary_of(source)]
-                .process
-                .invoke(load_event(source))
-                .await
-                .unwrap();
-            let id = device_authentication_id(started);
-            replace_in_strings(&mut event, PLACEHOLDER_DEVICE_AUTHENTICATION_ID, &id);
-            let messages = stack.sim_get("/_sim/messages").await;
-            if let Some(otp) = messages
-                .as_array()
-                .and_then(|all| all.last())
-                .and_then(|m| m["otp"].as_str())
-                && !row.file.contains("wrong-otp")
-                && row.file.starts_with("validate-otp")
-            {
+            let output = if replays(source) {
+                let started = functions[binary_of(source)]
+                    .process
+                    .invoke(load_event(source))
+                    .await
+                    .unwrap();
+                output_of(started)
+            } else {
+                outputs
+                    .get(source)
+                    .unwrap_or_else(|| panic!("{}: {source} must be a row above", row.file))
+                    .clone()
+            };
+            replace_in_strings(&mut event, PLACEHOLDER_LIVE_ID, &live_id(&output));
+            if event.to_string().contains(PLACEHOLDER_OTP) {
+                // The passcode delivered last: to the device's phone or address when the
+                // source enrolled one, else the authentication's.
+                let to = ["phone", "email"]
+                    .iter()
+                    .find_map(|key| output["rawResponse"][key].as_str());
+                let query = to.map(|to| format!("?to={}", support::urlencode(to)));
+                let messages = stack
+                    .sim_get(&format!("/_sim/messages{}", query.unwrap_or_default()))
+                    .await;
+                let otp = messages
+                    .as_array()
+                    .and_then(|all| all.last())
+                    .and_then(|message| message["otp"].as_str())
+                    .expect("a delivered passcode");
                 set_otp(&mut event, otp);
             }
         }
@@ -170,6 +199,10 @@ async fn every_event_file_gives_the_documented_outcome() {
             .await
             .unwrap();
         let expected = (row.http, row.status.clone(), row.error.clone());
-        assert_eq!(outcome(invocation), expected, "{}", row.file);
+        let (actual, output) = outcome(invocation);
+        assert_eq!(actual, expected, "{}", row.file);
+        if let Some(output) = output {
+            outputs.insert(row.file.clone(), output);
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Self-tests of the e2e harness, run against the `baseline-echo` binary and moto.
 
 use e2e::{
-    ApiRequest, FunctionProcess, Invocation, Moto, PLACEHOLDER_DEVICE_AUTHENTICATION_ID,
-    ProxyResponse, apigw_v1_event, apigw_v2_event, replace_in_strings,
+    ApiRequest, FunctionProcess, Invocation, Moto, PLACEHOLDER_LIVE_ID, ProxyResponse,
+    apigw_v1_event, apigw_v2_event, replace_in_strings,
 };
 use serde_json::json;
 
@@ -75,8 +75,7 @@ async fn a_missing_binary_names_the_build_command() {
 #[tokio::test]
 async fn api_gateway_events_round_trip_through_a_function() -> anyhow::Result<()> {
     let echo = FunctionProcess::spawn(ECHO, &[]).await?;
-    let body =
-        json!({"properties": {"deviceAuthenticationId": PLACEHOLDER_DEVICE_AUTHENTICATION_ID}});
+    let body = json!({"properties": {"deviceAuthenticationId": PLACEHOLDER_LIVE_ID}});
 
     let rest = apigw_v1_event(
         "/v1/pingid/readDeviceAuthentication",
@@ -108,12 +107,11 @@ async fn api_gateway_events_round_trip_through_a_function() -> anyhow::Result<()
 
 #[test]
 fn placeholders_are_replaced_inside_encoded_bodies() -> anyhow::Result<()> {
-    let body =
-        json!({"properties": {"deviceAuthenticationId": PLACEHOLDER_DEVICE_AUTHENTICATION_ID}});
+    let body = json!({"properties": {"deviceAuthenticationId": PLACEHOLDER_LIVE_ID}});
     let mut event =
         ApiRequest::post_json("/v1/pingid/readDeviceAuthentication", &body).rest_event();
 
-    replace_in_strings(&mut event, PLACEHOLDER_DEVICE_AUTHENTICATION_ID, "live-id");
+    replace_in_strings(&mut event, PLACEHOLDER_LIVE_ID, "live-id");
 
     let sent: serde_json::Value = serde_json::from_str(event["body"].as_str().unwrap_or(""))?;
     assert_eq!(sent["properties"]["deviceAuthenticationId"], "live-id");

@@ -145,7 +145,8 @@ async fn a_rotated_worker_secret_is_picked_up_after_pingone_rejects_the_old_one(
         .put_secret_value(&stack.secret_arn, &wrong.to_string())
         .await
         .unwrap();
-    let devices = stack.function("readAllDevicesPingID").await;
+    // A capability with one PingOne call, so the token requests count exactly
+    let devices = stack.function("readUserMFAEnabled").await;
     // Wrong credentials: a configuration error, and the function re-read the secret once
     let body = failed(&devices.call(alice()).await, 500, "CONFIG_UNAVAILABLE");
     assert!(!body.to_string().contains("not-the-secret"));

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 use shared::pingone::DeviceAuthenticationOutput;
+use shared::schema::FIDO_COMPATIBILITY;
 use shared::{Error, Field, Handler, Invocation, Schema};
 
 /// The capability.
@@ -32,7 +33,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
             .required()
             .describe("one of the devices the authentication offered"),
         Field::string("compatibility")
-            .one_of(&["FULL", "SECURITY_KEY_ONLY", "NONE"])
+            .one_of(FIDO_COMPATIBILITY)
             .describe("what the browser supports for FIDO2"),
     ])
 });

@@ -1,15 +1,77 @@
-//! `readAllDevicesPingID`: the MFA devices a user has paired, in their order (default first).
+//! `readAllDevicesPingID`: the MFA devices a user has paired, in their order (default first),
+//! with what the PingID policy lets them enroll (`allowedtypes`) and how it selects a device.
 //!
-//! PingOne: `GET /environments/{envId}/users/{userId}/devices`.
+//! Filters, applied to `devices` unless `setFilterFlag` is `false` (the native form's switch
+//! that hides them): `statusFilter` (`ALL`, `ACTIVE`, `ACTIVATION_REQUIRED`) and
+//! `workforceDeviceTypes` (the form's labels — `Email`, `SMS`, `Voice`, `Authenticator App`,
+//! `Fido2 Biometrics`, `Security Key`, `Oath token`, `YubiKey`, `Desktop app`,
+//! `PingID Mobile app` — or PingOne's type names). `rawResponse` stays PingOne's unfiltered
+//! list.
+//!
+//! `allowedtypes` lists, in a fixed order, the device types whose policy section is `enabled`
+//! and not `pairingDisabled`: the methods a registration flow should offer [I] (FIDO2's
+//! `fido2` section gives `FIDO2`; older `platform` / `securityKey` sections give `PLATFORM` /
+//! `SECURITY_KEY`; PingID's `desktop` gives `PINGID_DESKTOP_GEN2`, the type
+//! `createDevicePingID` takes). The policy is `workforcePolicyMfaPolicyId`, or the
+//! environment's default policy.
+//!
+//! PingOne: `GET …/users/{userId}/devices`, and in parallel `GET
+//! …/deviceAuthenticationPolicies/{policyId}` (or the list, to find the default).
 
 use std::sync::LazyLock;
 
-use serde::Deserialize;
-use shared::pingone::DevicesOutput;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shared::pingone::{DevicesOutput, PingOneCalls};
 use shared::{Error, Field, Handler, Invocation, Schema};
 
 /// The capability.
 pub struct ReadAllDevices;
+
+/// `workforceDeviceTypes` values: the native form's labels, then PingOne's type names, each
+/// with the device types it selects.
+const TYPE_LABELS: &[(&str, &[&str])] = &[
+    ("Email", &["EMAIL"]),
+    ("SMS", &["SMS"]),
+    ("Voice", &["VOICE"]),
+    ("Authenticator App", &["TOTP"]),
+    ("Fido2 Biometrics", &["FIDO2", "PLATFORM"]),
+    ("Security Key", &["SECURITY_KEY"]),
+    ("Oath token", &["OATH_TOKEN"]),
+    ("YubiKey", &["YUBIKEY"]),
+    ("Desktop app", &["PINGID_DESKTOP", "PINGID_DESKTOP_GEN2"]),
+    ("PingID Mobile app", &["MOBILE"]),
+    ("EMAIL", &["EMAIL"]),
+    ("VOICE", &["VOICE"]),
+    ("TOTP", &["TOTP"]),
+    ("FIDO2", &["FIDO2"]),
+    ("PLATFORM", &["PLATFORM"]),
+    ("SECURITY_KEY", &["SECURITY_KEY"]),
+    ("OATH_TOKEN", &["OATH_TOKEN"]),
+    ("YUBIKEY", &["YUBIKEY"]),
+    ("PINGID_DESKTOP", &["PINGID_DESKTOP"]),
+    ("PINGID_DESKTOP_GEN2", &["PINGID_DESKTOP_GEN2"]),
+    ("MOBILE", &["MOBILE"]),
+];
+
+/// The accepted `workforceDeviceTypes` values.
+static LABELS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| TYPE_LABELS.iter().map(|(label, _)| *label).collect());
+
+/// Policy sections and the device type each enables, in `allowedtypes` order.
+const POLICY_SECTIONS: &[(&str, &str)] = &[
+    ("sms", "SMS"),
+    ("voice", "VOICE"),
+    ("email", "EMAIL"),
+    ("mobile", "MOBILE"),
+    ("totp", "TOTP"),
+    ("oathToken", "OATH_TOKEN"),
+    ("yubikey", "YUBIKEY"),
+    ("desktop", "PINGID_DESKTOP_GEN2"),
+    ("fido2", "FIDO2"),
+    ("platform", "PLATFORM"),
+    ("securityKey", "SECURITY_KEY"),
+];
 
 /// The validated `properties`.
 #[derive(Debug, Deserialize)]
@@ -17,6 +79,14 @@ pub struct ReadAllDevices;
 pub struct Input {
     /// The PingOne user whose devices are listed.
     pub user_id: String,
+    /// `false` switches the filters off.
+    pub set_filter_flag: Option<bool>,
+    /// Keep devices of this status.
+    pub status_filter: Option<String>,
+    /// Keep devices of these types.
+    pub workforce_device_types: Option<Vec<String>>,
+    /// The policy deciding `allowedtypes`; the environment's default when absent.
+    pub workforce_policy_mfa_policy_id: Option<String>,
 }
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
@@ -24,24 +94,164 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         Field::id("userId")
             .required()
             .describe("PingOne user id (the flow's pingIdUserId)"),
+        Field::boolean("setFilterFlag").describe("false switches the filters off"),
+        Field::string("statusFilter")
+            .one_of(&["ALL", "ACTIVE", "ACTIVATION_REQUIRED"])
+            .describe("keep devices of this status"),
+        Field::array(
+            "workforceDeviceTypes",
+            Field::string("type").one_of(LABELS.as_slice()),
+        )
+        .max_items(LABELS.len())
+        .describe("keep devices of these types"),
+        Field::id("workforcePolicyMfaPolicyId")
+            .describe("PingID (MFA) policy deciding allowedtypes; default policy when absent"),
     ])
 });
+
+/// The output: PingOne's device list plus what the policy says.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    /// PingOne's device list as it came (unfiltered).
+    pub raw_response: Value,
+    /// PingOne's HTTP status.
+    pub status_code: u16,
+    /// The devices, filtered, in the user's order.
+    pub devices: Vec<Value>,
+    /// Device types the policy lets the user enroll (lower-case key, as the native connector).
+    #[serde(rename = "allowedtypes")]
+    pub allowed_types: Vec<&'static str>,
+    /// The policy applied: `id`, `name`, `authentication.deviceSelection`.
+    pub mfa_policy: Value,
+}
+
+impl Input {
+    /// Does `device` pass the filters?
+    fn keeps(&self, device: &Value) -> bool {
+        if self.set_filter_flag == Some(false) {
+            return true;
+        }
+        let field = |key: &str| device.get(key).and_then(Value::as_str).unwrap_or_default();
+        let status_ok = match self.status_filter.as_deref() {
+            None | Some("ALL") => true,
+            Some(status) => field("status") == status,
+        };
+        let type_ok = match &self.workforce_device_types {
+            None => true,
+            Some(labels) => labels.iter().any(|label| {
+                TYPE_LABELS
+                    .iter()
+                    .find(|(name, _)| name == label)
+                    .is_some_and(|(_, types)| types.contains(&field("type")))
+            }),
+        };
+        status_ok && type_ok
+    }
+}
+
+/// The device types `policy` lets users enroll.
+fn allowed_types(policy: &Value) -> Vec<&'static str> {
+    POLICY_SECTIONS
+        .iter()
+        .filter(|(section, _)| {
+            let flag = |key: &str| policy.pointer(&format!("/{section}/{key}"))?.as_bool();
+            flag("enabled") == Some(true) && flag("pairingDisabled") != Some(true)
+        })
+        .map(|(_, kind)| *kind)
+        .collect()
+}
+
+/// The named policy, or the environment's default one.
+async fn policy(pingone: &PingOneCalls<'_>, id: Option<&str>) -> Result<Value, Error> {
+    if let Some(id) = id {
+        return Ok(pingone.read_policy(id).await?.body);
+    }
+    let listed = pingone.list_policies().await?.body;
+    listed
+        .pointer("/_embedded/deviceAuthenticationPolicies")
+        .and_then(Value::as_array)
+        .and_then(|policies| {
+            policies
+                .iter()
+                .find(|policy| policy.get("default").and_then(Value::as_bool) == Some(true))
+        })
+        .cloned()
+        .ok_or_else(|| Error::UpstreamInvalid("no default device authentication policy".into()))
+}
 
 impl Handler for ReadAllDevices {
     const ID: &'static str = "readAllDevicesPingID";
     type Input = Input;
-    type Output = DevicesOutput;
+    type Output = Output;
 
     fn schema() -> &'static Schema {
         &SCHEMA
     }
 
-    async fn handle(
-        &self,
-        invocation: &Invocation<'_>,
-        input: Input,
-    ) -> Result<DevicesOutput, Error> {
-        let response = invocation.pingone().list_devices(&input.user_id).await?;
-        DevicesOutput::try_from(response)
+    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
+        let pingone = invocation.pingone();
+        let (devices, policy) = tokio::join!(
+            pingone.list_devices(&input.user_id),
+            policy(&pingone, input.workforce_policy_mfa_policy_id.as_deref()),
+        );
+        let listed = DevicesOutput::try_from(devices?)?;
+        let policy = policy?;
+        Ok(Output {
+            devices: listed
+                .devices
+                .into_iter()
+                .filter(|device| input.keeps(device))
+                .collect(),
+            allowed_types: allowed_types(&policy),
+            mfa_policy: json!({
+                "id": policy.get("id"),
+                "name": policy.get("name"),
+                "authentication": { "deviceSelection": policy.pointer("/authentication/deviceSelection") },
+            }),
+            raw_response: listed.raw_response,
+            status_code: listed.status_code,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(properties: Value) -> Input {
+        let mut base = json!({"userId": "a11ce000-0000-4000-8000-000000000001"});
+        base.as_object_mut()
+            .unwrap()
+            .extend(properties.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    #[test]
+    fn filters_keep_matching_devices_unless_switched_off() {
+        let sms = json!({"type": "SMS", "status": "ACTIVE"});
+        let pending_totp = json!({"type": "TOTP", "status": "ACTIVATION_REQUIRED"});
+        let active = input(json!({"statusFilter": "ACTIVE"}));
+        assert!(active.keeps(&sms) && !active.keeps(&pending_totp));
+        let apps = input(json!({"workforceDeviceTypes": ["Authenticator App", "Email"]}));
+        assert!(!apps.keeps(&sms) && apps.keeps(&pending_totp));
+        let off = input(json!({"setFilterFlag": false, "statusFilter": "ACTIVE"}));
+        assert!(off.keeps(&pending_totp));
+    }
+
+    #[test]
+    fn allowed_types_are_the_enabled_pairable_sections() {
+        let policy = json!({
+            "sms": {"enabled": true, "pairingDisabled": false},
+            "voice": {"enabled": false},
+            "email": {"enabled": true},
+            "yubikey": {"enabled": true, "pairingDisabled": true},
+            "desktop": {"enabled": true},
+            "fido2": {"enabled": true},
+        });
+        assert_eq!(
+            allowed_types(&policy),
+            ["SMS", "EMAIL", "PINGID_DESKTOP_GEN2", "FIDO2"]
+        );
     }
 }

@@ -260,9 +260,12 @@ impl PingOneClient {
         if let Some(body) = &request.body {
             let bytes = serde_json::to_vec(body)
                 .map_err(|e| AttemptError::Final(Error::Internal(e.to_string())))?;
-            builder = builder
-                .header(reqwest::header::CONTENT_TYPE, request.content_type)
-                .body(bytes);
+            builder = builder.body(bytes);
+        }
+        // PingOne selects actions by vendor type, even on a DELETE without a body (removing
+        // the device order), so every write names its type.
+        if request.method != Method::Get {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, request.content_type);
         }
         let exchange = async {
             let response = builder.send().await.map_err(transport_error)?;

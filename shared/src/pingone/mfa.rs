@@ -12,11 +12,17 @@ use crate::budget::Deadline;
 use crate::error::Error;
 
 /// `Content-Type`s by which PingOne selects an action on a device authentication.
-mod content_type {
+pub(super) mod content_type {
     pub const JSON: &str = "application/json";
     pub const DEVICE_SELECT: &str = "application/vnd.pingidentity.device.select+json";
     pub const OTP_CHECK: &str = "application/vnd.pingidentity.otp.check+json";
     pub const CANCEL: &str = "application/vnd.pingidentity.cancel.push.authentication+json";
+    pub const ASSERTION_CHECK: &str = "application/vnd.pingidentity.assertion.check+json";
+    pub const DEVICE_ACTIVATE: &str = "application/vnd.pingidentity.device.activate+json";
+    pub const SEND_ACTIVATION_CODE: &str =
+        "application/vnd.pingidentity.device.sendActivationCode+json";
+    pub const DEVICES_REORDER: &str = "application/vnd.pingidentity.devices.reorder+json";
+    pub const DEVICES_ORDER_REMOVE: &str = "application/vnd.pingidentity.devices.order.remove+json";
 }
 
 /// The PingOne calls of one invocation, bound to its deadline.
@@ -31,7 +37,7 @@ impl<'a> PingOneCalls<'a> {
         Self { api, deadline }
     }
 
-    async fn send(&self, request: Request) -> Result<Response, Error> {
+    pub(super) async fn send(&self, request: Request) -> Result<Response, Error> {
         self.api.send(request, self.deadline).await
     }
 
@@ -101,6 +107,30 @@ impl<'a> PingOneCalls<'a> {
             device_authentication(id),
             content_type::CANCEL,
             json!({ "reason": reason }),
+        );
+        self.send(request).await
+    }
+}
+
+impl PingOneCalls<'_> {
+    /// `assertion.check`: the FIDO2 (WebAuthn) or PingID desktop assertion for the challenge
+    /// of an `ASSERTION_REQUIRED` authentication.
+    pub async fn check_assertion(
+        &self,
+        id: &str,
+        assertion: &str,
+        origin: &str,
+        compatibility: Option<&str>,
+    ) -> Result<Response, Error> {
+        let mut body = json!({ "assertion": assertion, "origin": origin });
+        if let Some(compatibility) = compatibility {
+            body["compatibility"] = json!(compatibility);
+        }
+        let request = Request::post(
+            Host::Auth,
+            device_authentication(id),
+            content_type::ASSERTION_CHECK,
+            body,
         );
         self.send(request).await
     }

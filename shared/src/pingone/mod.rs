@@ -4,6 +4,7 @@
 mod client;
 pub mod connection;
 pub mod errors;
+mod management;
 mod mfa;
 pub mod token;
 
@@ -11,6 +12,10 @@ use serde_json::Value;
 
 pub use client::PingOneClient;
 pub use connection::{Connection, Hosts, Region};
+pub use management::{
+    DeviceOutput, EmptyOutput, MfaEnabledOutput, NicknameOutput, OrderOutput, PairingKeyOutput,
+    PolicyOutput,
+};
 pub use mfa::{DeviceAuthenticationOutput, DevicesOutput, PingOneCalls};
 
 use crate::BoxFuture;
@@ -74,6 +79,28 @@ impl Request {
             path,
             content_type,
             body: Some(body),
+        }
+    }
+
+    /// A PUT with a JSON body.
+    pub fn put(host: Host, path: String, body: Value) -> Self {
+        Self {
+            host,
+            method: Method::Put,
+            path,
+            content_type: "application/json",
+            body: Some(body),
+        }
+    }
+
+    /// A DELETE of `content_type` (PingOne gives some deletes a vendor type), without a body.
+    pub fn delete(host: Host, path: String, content_type: &'static str) -> Self {
+        Self {
+            host,
+            method: Method::Delete,
+            path,
+            content_type,
+            body: None,
         }
     }
 

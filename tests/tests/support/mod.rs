@@ -29,6 +29,26 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
         "cancelDeviceAuthenticationPingID",
         "cancel-device-authentication-pingid",
     ),
+    ("createDevicePingID", "create-device-pingid"),
+    ("activateDevice", "activate-device"),
+    ("resendOTPForPairing", "resend-otp-for-pairing"),
+    ("createPairingKeyPingID", "create-pairing-key-pingid"),
+    ("readPairingKey", "read-pairing-key"),
+    ("deletePairingKey", "delete-pairing-key"),
+    ("readDevice", "read-device"),
+    ("deleteDevice", "delete-device"),
+    ("updateDeviceNickname", "update-device-nickname"),
+    ("setDeviceOrder", "set-device-order"),
+    ("readUserMFAEnabled", "read-user-mfa-enabled"),
+    ("updateUserMFAEnabled", "update-user-mfa-enabled"),
+    (
+        "readDeviceAuthenticationPolicy",
+        "read-device-authentication-policy",
+    ),
+    (
+        "validateAssertionDeviceAuthentication",
+        "validate-assertion-device-authentication",
+    ),
 ];
 
 /// A simulator, a moto server with the connection secret, and a way to start functions.
@@ -127,6 +147,26 @@ impl Stack {
         response.json().await.expect("simulator sends JSON")
     }
 
+    /// POST on the simulator's control API, whatever the answer: `(status, body)`.
+    pub async fn sim_post_raw(&self, path: &str, body: Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.sim.base_url());
+        let response = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("simulator answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Moves the simulator's clock forward.
+    pub async fn advance_clock(&self, seconds: u64) {
+        self.sim_post("/_sim/clock/advance", json!({ "seconds": seconds }))
+            .await;
+    }
+
     /// PUT faults on the simulator.
     pub async fn sim_faults(&self, faults: Value) {
         let url = format!("{}/_sim/faults", self.sim.base_url());
@@ -185,7 +225,7 @@ impl Stack {
     }
 }
 
-fn urlencode(text: &str) -> String {
+pub fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -1,0 +1,210 @@
+//! `activateDevice`: finishes pairing a device that is `ACTIVATION_REQUIRED`, with what proves
+//! the user holds it:
+//! - `otp`: the pairing passcode sent by SMS, voice or e-mail, or a code from the authenticator
+//!   app (TOTP), the OATH token or the YubiKey. `oathResync` asks PingOne to resynchronise a
+//!   drifted OATH token with this code.
+//! - `attestation` + `origin`: a FIDO2 device's WebAuthn attestation (the JSON text of the
+//!   browser's `PublicKeyCredential`) or the PingID desktop app's attestation JWT, and the page
+//!   origin the ceremony ran on.
+//!
+//! A wrong passcode answers `400 INVALID_OTP` with the attempts left. Sent once, never retried;
+//! the passcode never appears in a log line.
+//!
+//! PingOne: `POST /environments/{envId}/users/{userId}/devices/{deviceId}`,
+//! `Content-Type: application/vnd.pingidentity.device.activate+json`.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use serde_json::json;
+use shared::pingone::DeviceOutput;
+use shared::schema::{ORIGIN_PATTERN, OTP_PATTERN};
+use shared::secrets::Secret;
+use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct ActivateDevice;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The device's owner.
+    pub user_id: String,
+    /// The device waiting for activation.
+    pub device_id: String,
+    /// Pairing passcode or token code.
+    pub otp: Option<Secret<String>>,
+    /// WebAuthn attestation (JSON text) or desktop attestation (JWT).
+    pub attestation: Option<String>,
+    /// Origin of the page that ran the WebAuthn ceremony.
+    pub origin: Option<String>,
+    /// Resynchronise an OATH token with `otp`.
+    pub oath_resync: Option<bool>,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("userId").required().describe("PingOne user id"),
+        Field::id("deviceId")
+            .required()
+            .describe("the device returned by createDevicePingID"),
+        Field::string("otp")
+            .max_length(64)
+            .pattern(OTP_PATTERN)
+            .describe("pairing passcode, or a code from the TOTP app, OATH token or YubiKey"),
+        Field::string("attestation")
+            .max_length(16_384)
+            .pattern("^\\S")
+            .describe("FIDO2: JSON text of the PublicKeyCredential; desktop: the app's JWT"),
+        Field::string("origin")
+            .max_length(255)
+            .pattern(ORIGIN_PATTERN)
+            .describe("origin of the page that ran the ceremony (with attestation)"),
+        Field::boolean("oathResync").describe("resynchronise an OATH token (with otp)"),
+    ])
+});
+
+/// What proves possession, once the inputs agree.
+enum Proof<'a> {
+    Otp {
+        otp: &'a str,
+        resync: bool,
+    },
+    Attestation {
+        attestation: &'a str,
+        origin: &'a str,
+    },
+}
+
+impl Input {
+    /// Exactly one proof, with only the fields that go with it; every disagreement is listed.
+    fn proof(&self) -> Result<Proof<'_>, Error> {
+        let mut problems = Vec::new();
+        let mut problem = |field: &str, text: &str| {
+            problems.push(FieldProblem::new(format!("properties.{field}"), text));
+        };
+        let proof = match (&self.otp, &self.attestation) {
+            (Some(otp), None) => {
+                if self.origin.is_some() {
+                    problem("origin", "applies only with attestation");
+                }
+                Some(Proof::Otp {
+                    otp: otp.expose(),
+                    resync: self.oath_resync.unwrap_or(false),
+                })
+            }
+            (None, Some(attestation)) => {
+                if self.oath_resync.is_some() {
+                    problem("oathResync", "applies only with otp");
+                }
+                match &self.origin {
+                    Some(origin) => Some(Proof::Attestation {
+                        attestation,
+                        origin,
+                    }),
+                    None => {
+                        problem("origin", "is required with attestation");
+                        None
+                    }
+                }
+            }
+            (Some(_), Some(_)) => {
+                problem("attestation", "must not be given together with otp");
+                None
+            }
+            (None, None) => {
+                problem("otp", "either otp or attestation is required");
+                None
+            }
+        };
+        match proof {
+            Some(proof) if problems.is_empty() => Ok(proof),
+            _ => Err(Error::Validation(problems)),
+        }
+    }
+}
+
+impl Handler for ActivateDevice {
+    const ID: &'static str = "activateDevice";
+    type Input = Input;
+    type Output = DeviceOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DeviceOutput, Error> {
+        let body = match input.proof()? {
+            Proof::Otp { otp, resync: false } => json!({ "otp": otp }),
+            Proof::Otp { otp, resync: true } => json!({ "otp": otp, "oathResync": true }),
+            Proof::Attestation {
+                attestation,
+                origin,
+            } => json!({ "attestation": attestation, "origin": origin }),
+        };
+        let response = invocation
+            .pingone()
+            .activate_device(&input.user_id, &input.device_id, body)
+            .await?;
+        DeviceOutput::try_from(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn input(properties: Value) -> Input {
+        let mut base = json!({
+            "userId": "b0b00000-0000-4000-8000-000000000002",
+            "deviceId": "b0b00000-0000-4000-8000-0000000000d1",
+        });
+        base.as_object_mut()
+            .unwrap()
+            .extend(properties.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn problems(properties: Value) -> Vec<String> {
+        match input(properties).proof() {
+            Err(Error::Validation(problems)) => problems.into_iter().map(|p| p.field).collect(),
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn one_proof_with_its_own_fields() {
+        assert!(matches!(
+            input(json!({"otp": "123456", "oathResync": true})).proof(),
+            Ok(Proof::Otp { resync: true, .. })
+        ));
+        assert!(matches!(
+            input(json!({"attestation": "{}", "origin": "https://a.example"})).proof(),
+            Ok(Proof::Attestation { .. })
+        ));
+        assert_eq!(problems(json!({})), ["properties.otp"]);
+        assert_eq!(
+            problems(json!({"otp": "123456", "attestation": "{}"})),
+            ["properties.attestation"]
+        );
+        assert_eq!(
+            problems(json!({"attestation": "{}"})),
+            ["properties.origin"]
+        );
+        assert_eq!(
+            problems(json!({"otp": "123456", "origin": "https://a.example"})),
+            ["properties.origin"]
+        );
+        assert_eq!(
+            problems(json!({"attestation": "{}", "oathResync": true})),
+            ["properties.oathResync", "properties.origin"]
+        );
+    }
+}

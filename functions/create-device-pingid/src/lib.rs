@@ -1,0 +1,351 @@
+//! `createDevicePingID`: enrolls an MFA device for a user, at registration or just in time
+//! during sign-on. The user picks the method from the PingID policy's list (see
+//! `readAllDevicesPingID`'s `allowedtypes`); PingOne refuses a method the policy disables.
+//!
+//! What comes back, by `workforceDeviceType`:
+//! - `SMS`, `VOICE`, `EMAIL`: with `status` `ACTIVATION_REQUIRED`, PingOne sends a pairing
+//!   passcode to `phone` / `email`; `activateDevice` takes it. `ACTIVE` pairs without a
+//!   passcode: only for flows that have already proven the phone or address.
+//! - `TOTP`: `secret` and `keyUri` (the QR code for the authenticator app); activate with a code.
+//! - `YUBIKEY`: activate with a YubiKey OTP — or pass it here as `yubiKey` and the device is
+//!   created and activated in one call.
+//! - `OATH_TOKEN`: the token's `serialNumber`; activate with a code from it.
+//! - `FIDO2`, `PLATFORM`, `SECURITY_KEY`: `publicKeyCredentialCreationOptions` (JSON text) for
+//!   the browser's `navigator.credentials.create`; activate with the attestation. `rpId` /
+//!   `rpName` name the relying party; `challenge` (base64url, at least 32 bytes) replaces
+//!   PingOne's random one for flows that bind the ceremony to their own state.
+//! - `PINGID_DESKTOP_GEN2`: `pingIdDesktopCredentialCreationOptions` for the desktop app;
+//!   activate with the app's attestation.
+//!
+//! Each field belongs to certain types; a field given for another type is reported, never
+//! silently dropped.
+//!
+//! PingOne: `POST /environments/{envId}/users/{userId}/devices` (then, with `yubiKey`, the
+//! `device.activate` call). Never retried: a retry could enroll the device twice.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use shared::pingone::DeviceOutput;
+use shared::schema::{EMAIL_PATTERN, OTP_PATTERN, PHONE_PATTERN};
+use shared::secrets::Secret;
+use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct CreateDevice;
+
+/// The device types a PingID (workforce) user can enroll.
+pub const DEVICE_TYPES: &[&str] = &[
+    "SMS",
+    "VOICE",
+    "EMAIL",
+    "TOTP",
+    "YUBIKEY",
+    "OATH_TOKEN",
+    "FIDO2",
+    "PLATFORM",
+    "SECURITY_KEY",
+    "PINGID_DESKTOP_GEN2",
+];
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The user enrolling.
+    pub user_id: String,
+    /// One of [`DEVICE_TYPES`].
+    pub workforce_device_type: String,
+    /// `ACTIVE` or `ACTIVATION_REQUIRED`.
+    pub status: String,
+    /// The name the user sees.
+    pub nickname: Option<String>,
+    /// SMS / VOICE: the phone number.
+    pub phone: Option<String>,
+    /// EMAIL: the address.
+    pub email: Option<String>,
+    /// FIDO2 types: the relying party id (the sign-on page's domain).
+    pub rp_id: Option<String>,
+    /// FIDO2 types: the relying party's display name.
+    pub rp_name: Option<String>,
+    /// FIDO2 types: the browser's user agent.
+    pub user_agent: Option<String>,
+    /// FIDO2 types: a caller-chosen challenge.
+    pub challenge: Option<String>,
+    /// The MFA (PingID) policy the device is enrolled under.
+    pub workforce_policy_mfa_policy_id: Option<String>,
+    /// YUBIKEY: an OTP from the key, to activate in the same call.
+    pub yubi_key: Option<Secret<String>>,
+    /// OATH_TOKEN: the token's serial number.
+    pub serial_number: Option<String>,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("workforceDeviceType")
+            .required()
+            .one_of(DEVICE_TYPES)
+            .describe("the method to enroll"),
+        Field::string("status")
+            .required()
+            .one_of(&["ACTIVE", "ACTIVATION_REQUIRED"])
+            .describe("ACTIVATION_REQUIRED sends a pairing passcode (SMS, VOICE, EMAIL); ACTIVE pairs without one"),
+        Field::string("nickname")
+            .max_length(100)
+            .describe("name of the device shown to the user"),
+        Field::string("phone")
+            .max_length(16)
+            .pattern(PHONE_PATTERN)
+            .describe("SMS / VOICE: phone number in international format"),
+        Field::string("email")
+            .max_length(254)
+            .pattern(EMAIL_PATTERN)
+            .describe("EMAIL: the address"),
+        Field::string("rpId")
+            .max_length(253)
+            .pattern("^[A-Za-z0-9.-]+$")
+            .describe("FIDO2 types: relying party id (a domain)"),
+        Field::string("rpName")
+            .max_length(100)
+            .describe("FIDO2 types: relying party name"),
+        Field::string("userAgent")
+            .max_length(1000)
+            .describe("FIDO2 types: the browser's user agent"),
+        Field::string("challenge")
+            .max_length(1024)
+            .pattern("^[A-Za-z0-9_-]{43,}$")
+            .describe("FIDO2 types: base64url challenge of at least 32 bytes"),
+        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id"),
+        Field::string("yubiKey")
+            .max_length(64)
+            .pattern(OTP_PATTERN)
+            .describe("YUBIKEY: an OTP from the key, to activate at once"),
+        Field::string("serialNumber")
+            .max_length(100)
+            .pattern("^[A-Za-z0-9_-]+$")
+            .describe("OATH_TOKEN: the token's serial number"),
+    ])
+});
+
+/// Is `kind` one of the FIDO2 (WebAuthn) types?
+fn is_fido(kind: &str) -> bool {
+    matches!(kind, "FIDO2" | "PLATFORM" | "SECURITY_KEY")
+}
+
+impl Input {
+    /// PingOne's create body, once every field agrees with the type; all disagreements listed.
+    fn body(&self) -> Result<Value, Error> {
+        let kind = self.workforce_device_type.as_str();
+        let mut problems = Vec::new();
+        let mut check = |field: &str, given: bool, belongs: bool, required: bool, types: &str| {
+            if given && !belongs {
+                problems.push(FieldProblem::new(
+                    format!("properties.{field}"),
+                    format!("applies only to {types}"),
+                ));
+            } else if !given && required && belongs {
+                problems.push(FieldProblem::new(
+                    format!("properties.{field}"),
+                    format!("is required for {kind}"),
+                ));
+            }
+        };
+        let phone_type = matches!(kind, "SMS" | "VOICE");
+        check(
+            "phone",
+            self.phone.is_some(),
+            phone_type,
+            true,
+            "SMS and VOICE",
+        );
+        check(
+            "email",
+            self.email.is_some(),
+            kind == "EMAIL",
+            true,
+            "EMAIL",
+        );
+        let serial = self.serial_number.is_some();
+        check(
+            "serialNumber",
+            serial,
+            kind == "OATH_TOKEN",
+            true,
+            "OATH_TOKEN",
+        );
+        check(
+            "yubiKey",
+            self.yubi_key.is_some(),
+            kind == "YUBIKEY",
+            false,
+            "YUBIKEY",
+        );
+        let fido_types = "FIDO2, PLATFORM and SECURITY_KEY";
+        check(
+            "rpId",
+            self.rp_id.is_some(),
+            is_fido(kind),
+            false,
+            fido_types,
+        );
+        check(
+            "rpName",
+            self.rp_name.is_some(),
+            is_fido(kind),
+            false,
+            fido_types,
+        );
+        check(
+            "challenge",
+            self.challenge.is_some(),
+            is_fido(kind),
+            false,
+            fido_types,
+        );
+        check(
+            "userAgent",
+            self.user_agent.is_some(),
+            is_fido(kind),
+            false,
+            fido_types,
+        );
+        if !problems.is_empty() {
+            return Err(Error::Validation(problems));
+        }
+
+        let mut body = Map::new();
+        body.insert("type".into(), json!(kind));
+        body.insert("status".into(), json!(self.status));
+        let optional = [
+            ("nickname", &self.nickname),
+            ("phone", &self.phone),
+            ("email", &self.email),
+            ("serialNumber", &self.serial_number),
+            ("challenge", &self.challenge),
+            ("userAgent", &self.user_agent),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                body.insert(key.into(), json!(value));
+            }
+        }
+        if let Some(policy_id) = &self.workforce_policy_mfa_policy_id {
+            body.insert("policy".into(), json!({ "id": policy_id }));
+        }
+        if self.rp_id.is_some() || self.rp_name.is_some() {
+            let mut rp = Map::new();
+            if let Some(id) = &self.rp_id {
+                rp.insert("id".into(), json!(id));
+            }
+            if let Some(name) = &self.rp_name {
+                rp.insert("name".into(), json!(name));
+            }
+            body.insert("rp".into(), Value::Object(rp));
+        }
+        Ok(Value::Object(body))
+    }
+}
+
+impl Handler for CreateDevice {
+    const ID: &'static str = "createDevicePingID";
+    type Input = Input;
+    type Output = DeviceOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DeviceOutput, Error> {
+        let body = input.body()?;
+        let pingone = invocation.pingone();
+        let created = DeviceOutput::try_from(pingone.create_device(&input.user_id, body).await?)?;
+        let Some(otp) = &input.yubi_key else {
+            return Ok(created);
+        };
+        let activation = json!({ "otp": otp.expose() });
+        let activated = pingone
+            .activate_device(&input.user_id, &created.device_id, activation)
+            .await?;
+        let mut output = DeviceOutput::try_from(activated)?;
+        // The device was created by this call: say so, whatever the activation answered.
+        output.status_code = created.status_code;
+        Ok(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(properties: Value) -> Input {
+        let mut base = json!({
+            "userId": "b0b00000-0000-4000-8000-000000000002",
+            "status": "ACTIVATION_REQUIRED",
+        });
+        base.as_object_mut()
+            .unwrap()
+            .extend(properties.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn problems(properties: Value) -> Vec<(String, String)> {
+        match input(properties).body() {
+            Err(Error::Validation(problems)) => {
+                problems.into_iter().map(|p| (p.field, p.problem)).collect()
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_sms_device_is_a_type_a_status_and_a_phone() {
+        let body = input(json!({"workforceDeviceType": "SMS", "phone": "+15555550102",
+            "nickname": "Work phone", "workforcePolicyMfaPolicyId": "de7a0170-0000-4000-8000-0000000000f1"}))
+        .body()
+        .unwrap();
+        assert_eq!(
+            body,
+            json!({"type": "SMS", "status": "ACTIVATION_REQUIRED", "phone": "+15555550102",
+                "nickname": "Work phone", "policy": {"id": "de7a0170-0000-4000-8000-0000000000f1"}})
+        );
+    }
+
+    #[test]
+    fn fido_devices_carry_the_relying_party() {
+        let body = input(
+            json!({"workforceDeviceType": "FIDO2", "rpId": "example.com",
+            "rpName": "Example"}),
+        )
+        .body()
+        .unwrap();
+        assert_eq!(body["rp"], json!({"id": "example.com", "name": "Example"}));
+    }
+
+    #[test]
+    fn fields_of_other_types_and_missing_ones_are_all_named() {
+        let found = problems(
+            json!({"workforceDeviceType": "EMAIL", "phone": "+15555550102",
+            "rpId": "example.com", "yubiKey": "cccccbcdefghijklmnop"}),
+        );
+        let fields: Vec<&str> = found.iter().map(|(field, _)| field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "properties.phone",
+                "properties.email",
+                "properties.yubiKey",
+                "properties.rpId"
+            ]
+        );
+        assert_eq!(found[1].1, "is required for EMAIL");
+        assert_eq!(found[0].1, "applies only to SMS and VOICE");
+        let oath = problems(json!({"workforceDeviceType": "OATH_TOKEN"}));
+        assert_eq!(oath[0].0, "properties.serialNumber");
+    }
+}

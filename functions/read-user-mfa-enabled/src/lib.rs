@@ -1,0 +1,49 @@
+//! `readUserMFAEnabled`: whether MFA is switched on for a user (a flow checks it before
+//! enrolling or challenging).
+//!
+//! PingOne: `GET /environments/{envId}/users/{userId}/mfaEnabled`.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use shared::pingone::MfaEnabledOutput;
+use shared::{Error, Field, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct ReadUserMfaEnabled;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The user.
+    pub user_id: String,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("userId").required().describe("PingOne user id"),
+    ])
+});
+
+impl Handler for ReadUserMfaEnabled {
+    const ID: &'static str = "readUserMFAEnabled";
+    type Input = Input;
+    type Output = MfaEnabledOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<MfaEnabledOutput, Error> {
+        let response = invocation
+            .pingone()
+            .read_mfa_enabled(&input.user_id)
+            .await?;
+        MfaEnabledOutput::try_from(response)
+    }
+}

@@ -1,0 +1,83 @@
+//! `validateAssertionDeviceAuthentication`: completes an `ASSERTION_REQUIRED` authentication
+//! with what the authenticator signed: a FIDO2 (WebAuthn) assertion from the browser, or the
+//! PingID desktop app's assertion.
+//!
+//! The flow passes `publicKeyCredentialRequestOptions` (or `pingIdDesktopCredentialRequestOptions`)
+//! from `createDeviceAuthenticationPingID` to the browser, and the browser's answer back here as
+//! `assertion`: the JSON text of the `PublicKeyCredential` (base64url `rawId`,
+//! `response.clientDataJSON`, `authenticatorData`, `signature`, `userHandle`), or the desktop
+//! app's JWT. `origin` is the page the ceremony ran on; PingOne checks it against the policy's
+//! relying party. Sent once, never retried: an assertion answers one challenge.
+//!
+//! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
+//! `Content-Type: application/vnd.pingidentity.assertion.check+json`.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use shared::pingone::DeviceAuthenticationOutput;
+use shared::schema::{FIDO_COMPATIBILITY, ORIGIN_PATTERN};
+use shared::{Error, Field, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct ValidateAssertionDeviceAuthentication;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The authentication in `ASSERTION_REQUIRED`.
+    pub device_authentication_id: String,
+    /// The authenticator's answer (JSON text or JWT).
+    pub assertion: String,
+    /// The page origin of the ceremony.
+    pub origin: String,
+    /// FIDO compatibility level, passed through to PingOne.
+    pub compatibility: Option<String>,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    Schema::new(vec![
+        Field::id("deviceAuthenticationId").required(),
+        Field::string("assertion")
+            .required()
+            .max_length(16_384)
+            .pattern("^\\S")
+            .describe("JSON text of the WebAuthn PublicKeyCredential, or the PingID desktop JWT"),
+        Field::string("origin")
+            .required()
+            .max_length(255)
+            .pattern(ORIGIN_PATTERN)
+            .describe("origin of the page that ran the ceremony, e.g. https://login.example.com"),
+        Field::string("compatibility")
+            .one_of(FIDO_COMPATIBILITY)
+            .describe("what the browser supports for FIDO2"),
+    ])
+});
+
+impl Handler for ValidateAssertionDeviceAuthentication {
+    const ID: &'static str = "validateAssertionDeviceAuthentication";
+    type Input = Input;
+    type Output = DeviceAuthenticationOutput;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(
+        &self,
+        invocation: &Invocation<'_>,
+        input: Input,
+    ) -> Result<DeviceAuthenticationOutput, Error> {
+        let response = invocation
+            .pingone()
+            .check_assertion(
+                &input.device_authentication_id,
+                &input.assertion,
+                &input.origin,
+                input.compatibility.as_deref(),
+            )
+            .await?;
+        DeviceAuthenticationOutput::try_from(response)
+    }
+}
