@@ -302,3 +302,111 @@ async fn the_registration_page_asks_for_a_discoverable_credential() {
         .expect("answered");
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// The text of `<script id="options" type="application/json">…</script>`.
+fn options_json(html: &str) -> String {
+    let start = html
+        .find("<script id=\"options\" type=\"application/json\">")
+        .expect("an options script")
+        + "<script id=\"options\" type=\"application/json\">".len();
+    let end = start + html[start..].find("</script>").expect("closed");
+    html[start..end].replace("\\u003c", "<")
+}
+
+/// Registration, passwordless sign-in and the follow-up auto-approval, over HTTP at
+/// `http://localhost:PORT` with the soft passkey playing the browser.
+#[tokio::test]
+async fn a_registered_passkey_signs_in_without_a_username() {
+    use pingid_sim::authenticator::SoftAuthenticator;
+
+    let sim = Sim::start().await;
+    let port = sim.url("").rsplit(':').next().expect("port").to_owned();
+    let origin = format!("http://localhost:{port}");
+    let at = |path: &str| format!("{origin}{path}");
+    let mut passkey = SoftAuthenticator::with_user_verification();
+
+    let html = sim
+        .http
+        .get(at("/_sim/pingid/webauthn/register?username=alice"))
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    let credential = passkey
+        .register_passkey(&options_json(&html), &origin)
+        .expect("registers");
+    let credential_id = serde_json::from_str::<Value>(&credential).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let registration = input_value(&html, "registration").expect("registration");
+    let response = sim
+        .http
+        .post(at("/_sim/pingid/webauthn/register"))
+        .form(&[
+            ("registration", registration.as_str()),
+            ("credential", &credential),
+        ])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.expect("html");
+    assert!(html.contains("<p id=\"registered\">alice</p>"), "{html}");
+
+    let (token, _) = ppm_request(&OrgCreds::demo(), json!({ "sub": null }));
+    let html = sim
+        .http
+        .post(at("/pingid/ppm/passwordless"))
+        .form(&[("idp_account_id", ORG_ALIAS), ("ppm_request", &token)])
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    let assertion = passkey
+        .assert_passkey(&options_json(&html), &origin, &credential_id)
+        .expect("asserts");
+    let session = input_value(&html, "session").expect("session");
+    let html = sim
+        .http
+        .post(at("/pingid/ppm/passwordless/assertion"))
+        .form(&[("session", session.as_str()), ("assertion", &assertion)])
+        .send()
+        .await
+        .expect("answered")
+        .text()
+        .await
+        .expect("html");
+    let claims = response_claims(&html);
+    assert_eq!(claims["status"], "success", "{claims}");
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["authenticationType"], "FIDO2");
+    let device = claims["authenticationDevice"]["id"].clone();
+    assert!(device.is_string());
+
+    // The same user's MFA right after: approved without a page.
+    let (status, html) = open(&sim, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let claims = response_claims(&html);
+    assert_eq!(claims["status"], "success");
+    assert_eq!(claims["authenticationType"], "FIDO2");
+    assert_eq!(claims["authenticationDevice"]["id"], device);
+    // Not without isUserAuthenticated.
+    let (_, html) = open(&sim, json!({ "attributes": [] })).await;
+    assert!(html.contains("id=\"approve\""));
+
+    // The passkey is alice's device now.
+    let (_, details) =
+        crate::legacy::call(&sim, "getuserdetails", json!({ "userName": "alice" })).await;
+    let devices = details["userDetails"]["devicesDetails"]
+        .as_array()
+        .expect("devices");
+    assert_eq!(
+        devices.last().expect("a device")["type"],
+        "FIDO2 Biometrics"
+    );
+}
