@@ -7,7 +7,7 @@ use axum::routing::{get, post, put};
 
 use crate::errors::{ApiError, ErrorCode};
 use crate::state::SharedState;
-use crate::{control, device_auth, devices, faults, management, stats, token};
+use crate::{control, device_auth, devices, faults, management, pingid, stats, token};
 
 /// Builds the application. Middleware order on PingOne routes, outermost first:
 /// stats (counts everything) → faults (may answer before auth, like a failing gateway) →
@@ -88,5 +88,15 @@ pub(crate) fn router(state: SharedState) -> Router {
         .layer(from_fn_with_state(state.clone(), faults::inject))
         .layer(from_fn_with_state(state.clone(), stats::count));
 
-    pingone.merge(control::router()).with_state(state)
+    // The legacy PingID routes get the same stats and fault layers (a fault on `/pingid/rest`
+    // is answered by the handler, signed with the caller's org key).
+    let legacy = pingid::service_router()
+        .layer(from_fn_with_state(state.clone(), faults::inject))
+        .layer(from_fn_with_state(state.clone(), stats::count));
+
+    pingone
+        .merge(legacy)
+        .merge(control::router())
+        .merge(pingid::control_router())
+        .with_state(state)
 }

@@ -46,6 +46,70 @@ impl SoftAuthenticator {
         }
     }
 
+    /// An authenticator that reports user verification (as a passkey with a PIN or biometric
+    /// would), for the legacy PingID passkey pages, which require it.
+    pub fn with_user_verification() -> Self {
+        Self {
+            passkey: SoftPasskey::new(true),
+        }
+    }
+
+    /// Plays `navigator.credentials.create` on the legacy PingID registration page: `options`
+    /// is the page's `<script id="options">` JSON (standard WebAuthn JSON, base64url binary
+    /// fields); returns the `credential` form value. The soft passkey cannot store resident
+    /// keys, so the resident-key requirement is dropped (the credential works as one for
+    /// [`Self::assert_passkey`]).
+    pub fn register_passkey(&mut self, options: &str, origin: &str) -> anyhow::Result<String> {
+        let mut options: Value = serde_json::from_str(options).context("options are not JSON")?;
+        options["authenticatorSelection"]["requireResidentKey"] = Value::Bool(false);
+        let options: PublicKeyCredentialCreationOptions =
+            serde_json::from_value(options).context("unreadable creation options")?;
+        let origin = Url::parse(origin).context("the origin is not a URL")?;
+        let credential = self
+            .passkey
+            .do_registration(
+                origin,
+                CreationChallengeResponse {
+                    public_key: options,
+                },
+            )
+            .map_err(|error| anyhow!("registration failed: {error:?}"))?;
+        let mut json = serde_json::to_value(&credential)?;
+        rename_extensions(&mut json);
+        Ok(json.to_string())
+    }
+
+    /// Plays `navigator.credentials.get` on the legacy PingID passwordless page (empty
+    /// `allowCredentials`): the soft passkey is not discoverable, so the caller names the
+    /// credential it picks (`credential_id`, base64url, e.g. the registration's `id`). Returns
+    /// the `assertion` form value (without `userHandle`).
+    pub fn assert_passkey(
+        &mut self,
+        options: &str,
+        origin: &str,
+        credential_id: &str,
+    ) -> anyhow::Result<String> {
+        let mut options: Value = serde_json::from_str(options).context("options are not JSON")?;
+        options["allowCredentials"] =
+            serde_json::json!([{ "type": "public-key", "id": credential_id }]);
+        let options: PublicKeyCredentialRequestOptions =
+            serde_json::from_value(options).context("unreadable request options")?;
+        let origin = Url::parse(origin).context("the origin is not a URL")?;
+        let credential = self
+            .passkey
+            .do_authentication(
+                origin,
+                RequestChallengeResponse {
+                    public_key: options,
+                    mediation: None,
+                },
+            )
+            .map_err(|error| anyhow!("assertion failed: {error:?}"))?;
+        let mut json = serde_json::to_value(&credential)?;
+        rename_extensions(&mut json);
+        Ok(json.to_string())
+    }
+
     /// Given PingOne's `publicKeyCredentialCreationOptions` JSON text and the page origin,
     /// returns the `attestation` JSON text for the activate call.
     pub fn register(&mut self, creation_options: &str, origin: &str) -> anyhow::Result<String> {

@@ -13,6 +13,10 @@
 //!
 //! Policies: [`DEFAULT_POLICY_ID`] (default), [`PROMPT_POLICY_ID`] and [`RESTRICTED_POLICY_ID`]
 //! (voice disabled, YubiKey pairing disabled). At most [`MAX_ALLOWED_DEVICES`] devices per user.
+//!
+//! The legacy PingID org (`pingid.properties`, PingID users, PPM) is in [`legacy`].
+
+pub mod legacy;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -12,13 +12,15 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{ApiError, ErrorCode};
+use crate::pingid::html::error_page;
+use crate::pingid::rest::InjectedError;
 use crate::state::{SharedState, lock};
 
 /// One fault rule, as sent to `PUT /_sim/faults` (camelCase JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Fault {
-    /// Requests whose path starts with this are hit (empty: all PingOne requests).
+    /// Requests whose path starts with this are hit (empty: all PingOne and PingID requests).
     #[serde(default)]
     pub(crate) path_prefix: String,
     /// Delay before anything else happens (combinable with every other effect).
@@ -36,6 +38,11 @@ pub(crate) struct Fault {
     /// Answer 200 `application/json` with a truncated JSON body.
     #[serde(default)]
     pub(crate) malformed_body: bool,
+    /// PingID REST only (`/pingid/rest/…`): answer with this `errorId` in a response signed
+    /// with the caller's org key (HTTP `status`, else 200 for 200/300xx and 400 otherwise).
+    /// Without it, a `status` on a PingID REST path answers errorId 10551 (4xx) or 500 (5xx).
+    #[serde(default)]
+    pub(crate) error_id: Option<u32>,
     /// How many requests the rule hits before it expires; `None` until cleared.
     #[serde(default)]
     pub(crate) count: Option<u32>,
@@ -128,7 +135,22 @@ pub(crate) async fn inject(
         response.extensions_mut().insert(InjectedReset);
         return response;
     }
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/pingid/rest/") && (fault.status.is_some() || fault.error_id.is_some()) {
+        // Answered by the REST handler once it knows the org to sign with.
+        let mut request = request;
+        request.extensions_mut().insert(InjectedError {
+            status: fault.status,
+            error_id: fault.error_id,
+            retry_after_seconds: fault.retry_after_seconds,
+        });
+        return next.run(request).await;
+    }
     if let Some(status) = fault.status {
+        if path.starts_with("/pingid/") {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return error_page(status, "PingID is unavailable. Please try again later.");
+        }
         return error_response(status, fault.retry_after_seconds);
     }
     if fault.malformed_body {
@@ -180,6 +202,7 @@ mod tests {
             retry_after_seconds: None,
             reset: false,
             malformed_body: false,
+            error_id: None,
             count,
         }
     }

@@ -6,6 +6,9 @@
 //! Written from `pingone-api.md` and the PingOne MFA OpenAPI description, independently of the
 //! workspace's `shared` crate (handbook §4.4): the two implementations check each other.
 //!
+//! The legacy PingID side is served too: the PingID REST API at `/pingid/rest/4/{op}/do` and
+//! the PPM browser authenticator at `/pingid/ppm/…`, for the orgs of [`demo::legacy`].
+//!
 //! One address serves both PingOne hosts: auth-host paths at `/{envId}/...` and API-host paths
 //! at `/v1/environments/{envId}/...`. A client configured with base URL `B` therefore uses
 //! `B` as its auth base and `B/v1` as its API base.
@@ -34,6 +37,7 @@ mod faults;
 mod jws;
 mod management;
 mod outbox;
+mod pingid;
 mod request;
 mod server;
 mod state;

@@ -8,6 +8,7 @@ use crate::demo;
 use crate::device_auth::DeviceAuthStore;
 use crate::faults::FaultList;
 use crate::outbox::Outbox;
+use crate::pingid::store::{self as legacy_store, Legacy};
 use crate::stats::Stats;
 use crate::tenant::Tenant;
 use crate::token::TokenStore;
@@ -28,6 +29,8 @@ pub(crate) struct AppState {
     pub(crate) outbox: Outbox,
     pub(crate) faults: FaultList,
     pub(crate) stats: Stats,
+    /// The legacy PingID orgs, users and sessions.
+    pub(crate) legacy: Legacy,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             outbox: Outbox::default(),
             faults: FaultList::default(),
             stats: Stats::default(),
+            legacy: legacy_store::seed(),
         }
     }
 }

@@ -166,6 +166,88 @@ pub(crate) fn verify_assertion(
     Ok(credential)
 }
 
+/// The legacy PingID passkey ceremony (discoverable credential, user verification required):
+/// creation options as browser-ready JSON (binary fields base64url) and the state to verify
+/// the answer against.
+pub(crate) fn passkey_creation_options(
+    rp_id: &str,
+    user_handle: &[u8],
+    user_name: &str,
+    display_name: &str,
+) -> Result<(Value, Value), String> {
+    let core = core(rp_id, "PingID", None);
+    let builder = core
+        .new_challenge_register_builder(user_handle, user_name, display_name)
+        .map_err(|error| error.to_string())?
+        .attestation(AttestationConveyancePreference::None)
+        .user_verification_policy(UserVerificationPolicy::Required)
+        .require_resident_key(true)
+        .credential_algorithms(vec![COSEAlgorithm::ES256, COSEAlgorithm::RS256]);
+    let (response, state) = core
+        .generate_challenge_register(builder)
+        .map_err(|error| error.to_string())?;
+    let mut options = serde_json::to_value(&response.public_key).map_err(|e| e.to_string())?;
+    options["authenticatorSelection"] = serde_json::json!({
+        "residentKey": "required",
+        "requireResidentKey": true,
+        "userVerification": "required",
+    });
+    let state = serde_json::to_value(&state).map_err(|error| error.to_string())?;
+    Ok((options, state))
+}
+
+/// Request options for a discoverable sign-in (empty `allowCredentials`, user verification
+/// required) and the state to verify the assertion against.
+pub(crate) fn passkey_request_options(rp_id: &str) -> Result<(Value, Value), String> {
+    let core = core(rp_id, "PingID", None);
+    let builder = core
+        .new_challenge_authenticate_builder(Vec::new(), Some(UserVerificationPolicy::Required))
+        .map_err(|error| error.to_string())?;
+    let (response, state) = core
+        .generate_challenge_authenticate(builder)
+        .map_err(|error| error.to_string())?;
+    let options = serde_json::to_value(&response.public_key).map_err(|e| e.to_string())?;
+    let state = serde_json::to_value(&state).map_err(|error| error.to_string())?;
+    Ok((options, state))
+}
+
+/// The credential id (base64url) and user handle an assertion names, before verification.
+pub(crate) fn assertion_identity(assertion: &str) -> Result<(String, Option<Vec<u8>>), String> {
+    let response: PublicKeyCredential =
+        serde_json::from_str(assertion).map_err(|error| error.to_string())?;
+    Ok((
+        URL_SAFE_NO_PAD.encode(response.raw_id.as_slice()),
+        response
+            .response
+            .user_handle
+            .map(|handle| handle.as_slice().to_vec()),
+    ))
+}
+
+/// Verifies a discoverable-credential assertion against `credential` (signature, challenge,
+/// origin, RP id hash, user presence and verification, sign counter); returns the credential
+/// with its counter updated.
+pub(crate) fn verify_passkey_assertion(
+    rp_id: &str,
+    state: &Value,
+    credential: &Value,
+    assertion: &str,
+    origin: &str,
+) -> Result<Value, String> {
+    let origin = origin_allowed(origin, rp_id).ok_or("the origin does not match the RP id")?;
+    let state = serde_json::from_value(state.clone()).map_err(|error| error.to_string())?;
+    let stored: Credential =
+        serde_json::from_value(credential.clone()).map_err(|error| error.to_string())?;
+    let response: PublicKeyCredential =
+        serde_json::from_str(assertion).map_err(|error| error.to_string())?;
+    let result = core(rp_id, "PingID", Some(&origin))
+        .authenticate_single_credential(&response, &state, &stored)
+        .map_err(|error| error.to_string())?;
+    let mut credential = credential.clone();
+    credential["counter"] = Value::from(result.counter());
+    Ok(credential)
+}
+
 /// A base64url string → an array of signed bytes (left alone when it is not a string).
 pub(crate) fn to_signed_bytes(value: &mut Value) {
     if let Some(bytes) = value
@@ -223,6 +305,106 @@ mod tests {
         assert_eq!(
             value,
             Value::String(URL_SAFE_NO_PAD.encode([0u8, 127, 128, 255]))
+        );
+    }
+
+    /// The passwordless ceremony against kanidm's soft passkey (which claims user verification
+    /// but cannot hold resident keys, so the test hands it the credential id the server left
+    /// out of `allowCredentials`).
+    #[cfg(feature = "soft-authenticator")]
+    #[test]
+    fn a_passkey_registers_and_signs_in_without_a_username() {
+        use webauthn_authenticator_rs::WebauthnAuthenticator;
+        use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+        use webauthn_rs_core::proto::{CreationChallengeResponse, RequestChallengeResponse};
+
+        let origin = "http://localhost:3001";
+        let mut passkey = SoftPasskey::new(true);
+        let (mut options, state) =
+            passkey_creation_options("localhost", &[7; 16], "alice", "Alice Anders")
+                .expect("options");
+        assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
+        assert_eq!(
+            options["authenticatorSelection"]["userVerification"],
+            "required"
+        );
+        options["authenticatorSelection"]["requireResidentKey"] = Value::Bool(false);
+        let created = passkey
+            .do_registration(
+                Url::parse(origin).expect("url"),
+                CreationChallengeResponse {
+                    public_key: serde_json::from_value(options).expect("creation options"),
+                },
+            )
+            .expect("the soft passkey registers");
+        let attestation = serde_json::to_string(&created).expect("json");
+        assert!(
+            verify_registration(
+                "localhost",
+                "PingID",
+                &state,
+                &attestation,
+                "http://evil.test"
+            )
+            .is_err()
+        );
+        let credential = verify_registration("localhost", "PingID", &state, &attestation, origin)
+            .expect("the registration verifies");
+
+        let (mut options, state) = passkey_request_options("localhost").expect("options");
+        assert_eq!(options["allowCredentials"], serde_json::json!([]));
+        assert_eq!(options["userVerification"], "required");
+        options["allowCredentials"] =
+            serde_json::json!([{ "type": "public-key", "id": credential["cred_id"] }]);
+        let asserted = passkey
+            .do_authentication(
+                Url::parse(origin).expect("url"),
+                RequestChallengeResponse {
+                    public_key: serde_json::from_value(options).expect("request options"),
+                    mediation: None,
+                },
+            )
+            .expect("the soft passkey signs");
+        let assertion = serde_json::to_string(&asserted).expect("json");
+        let (credential_id, _) = assertion_identity(&assertion).expect("identity");
+        assert_eq!(Value::String(credential_id), credential["cred_id"]);
+        assert!(
+            verify_passkey_assertion(
+                "localhost",
+                &state,
+                &credential,
+                &assertion,
+                "http://localhost:4000"
+            )
+            .is_err(),
+            "another origin"
+        );
+        let updated =
+            verify_passkey_assertion("localhost", &state, &credential, &assertion, origin)
+                .expect("the assertion verifies");
+        // Replaying it against the updated counter is refused.
+        assert!(
+            verify_passkey_assertion("localhost", &state, &updated, &assertion, origin).is_err()
+        );
+        // A flipped signature byte is refused.
+        let mut tampered: Value = serde_json::from_str(&assertion).expect("json");
+        let signature = tampered["response"]["signature"]
+            .as_str()
+            .expect("b64")
+            .to_owned();
+        let mut bytes = URL_SAFE_NO_PAD.decode(signature).expect("b64");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        tampered["response"]["signature"] = Value::String(URL_SAFE_NO_PAD.encode(bytes));
+        assert!(
+            verify_passkey_assertion(
+                "localhost",
+                &state,
+                &credential,
+                &tampered.to_string(),
+                origin
+            )
+            .is_err()
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The simulator over real HTTP: one simulator per test, on an ephemeral port.
 //! (One test binary with modules, so the suite links once.)
 
+mod legacy;
 mod support;
 
 mod device_selection;
@@ -10,6 +11,8 @@ mod faults;
 mod management;
 mod openapi;
 mod otp;
+mod pingid_ppm;
+mod pingid_rest;
 mod push;
 mod stats;
 mod token;
