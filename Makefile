@@ -30,7 +30,7 @@ CARGO_BUILD_FOR_TESTS := cargo build --workspace --all-targets
 CARGO_TEST := cargo test --workspace
 SAM_VALIDATE := sam validate --lint --template-file template.yaml
 
-.PHONY: help venv run test lint validate build bench clean distclean
+.PHONY: help venv browser run test lint validate build bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,10 +44,35 @@ $(VENV_STAMP): requirements-dev.txt requirements-dev.lock
 	$(VENV)/bin/python -m pip install --quiet --no-input --disable-pip-version-check -r requirements-dev.txt -c requirements-dev.lock
 	@touch $@
 
+# Debian's Chromium and ChromeDriver for the browser tests (tests/src/browser.rs drives them over
+# W3C WebDriver). Installed only when a binary is missing; as root (CI) directly, else with sudo.
+# Nothing is downloaded outside Debian's packages: a browser build of a test tool's own would not be.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+APT_BROWSER_PACKAGES := chromium chromium-driver
+
+browser: ## install Debian's chromium + chromium-driver if missing (for the browser tests)
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else \
+	  echo "error: $(CHROMIUM) or $(CHROMEDRIVER) is missing and this is neither root nor passwordless sudo;" >&2; \
+	  echo "  install them: sudo apt-get install chromium chromium-driver" >&2; \
+	  exit 1; \
+	fi; \
+	echo "installing $(APT_BROWSER_PACKAGES) (Debian) for the browser tests"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(APT_BROWSER_PACKAGES) || { \
+	  echo "error: apt-get could not install $(APT_BROWSER_PACKAGES); the browser tests need them" >&2; \
+	  exit 1; }; \
+	test -x $(CHROMIUM) && test -x $(CHROMEDRIVER) || { \
+	  echo "error: $(APT_BROWSER_PACKAGES) installed but $(CHROMIUM) or $(CHROMEDRIVER) is still missing" >&2; \
+	  exit 1; }
+
 run: ## start the local gateway + simulator with the demo tenant (Ctrl-C stops it)
 	cargo run -p pingid-local
 
-test: venv ## format check, clippy, build, all tests, template validation
+test: venv browser ## format check, clippy, build, all tests, template validation
 	$(CARGO_FMT_CHECK)
 	$(CARGO_CLIPPY)
 	$(CARGO_BUILD_FOR_TESTS)

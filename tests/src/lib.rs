@@ -6,12 +6,16 @@
 //!   environment variables, same Runtime API), and invokes it with any event.
 //! - [`Moto`] runs `moto_server` from the repository's `.venv` on a free loopback port, so the
 //!   functions' AWS SDK calls (Secrets Manager) hit a real HTTP API.
+//! - [`Browser`] drives a headless Chromium through ChromeDriver (W3C WebDriver), with a
+//!   virtual WebAuthn authenticator on demand.
 //! - [`events`] builds API Gateway REST (v1) and HTTP API (v2) proxy events and loads the
 //!   fixtures in `events/`.
 //!
 //! Everything listens on 127.0.0.1 only and every child process is killed when its handle drops.
+//! Chromium itself is killed with ChromeDriver (they share a process group).
 //! Binaries are not built here: run `cargo build --workspace --bins` first (`make test` does).
 
+mod browser;
 pub mod events;
 mod function;
 mod moto;
@@ -20,6 +24,7 @@ pub mod runtime_api;
 
 use std::path::{Path, PathBuf};
 
+pub use browser::{Browser, WAIT_TIMEOUT};
 pub use events::{
     ApiRequest, PLACEHOLDER_LIVE_ID, PLACEHOLDER_OTP, ProxyResponse, apigw_v1_event,
     apigw_v2_event, load_event, replace_in_strings,
