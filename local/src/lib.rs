@@ -14,13 +14,16 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use pingid_sim::{RunningSim, SimConfig, Simulator};
 use serde_json::json;
 use shared::capability::{Reply, dispatch};
 use shared::config::Settings;
 use shared::lambda::MAX_BODY_BYTES;
+use shared::legacy::{FixedProperties, LegacyPorts, MemoryUsedOnce};
 use shared::{Capability, Error, Ports};
+
+mod legacy_pages;
 
 /// The bearer token callers present unless configured otherwise.
 pub const DEFAULT_API_TOKEN: &str = "local-dev-token";
@@ -48,6 +51,15 @@ pub fn capabilities() -> Vec<Arc<dyn Capability>> {
         Arc::new(update_user_mfa_enabled::UpdateUserMfaEnabled),
         Arc::new(read_device_authentication_policy::ReadDeviceAuthenticationPolicy),
         Arc::new(validate_assertion_device_authentication::ValidateAssertionDeviceAuthentication),
+    ]
+}
+
+/// The legacy (properties-file) connector's capabilities, under `/v1/pingid-legacy/`.
+pub fn legacy_capabilities() -> Vec<Arc<dyn Capability>> {
+    vec![
+        Arc::new(initialize_mfa::InitializeMfa),
+        Arc::new(initialize_passwordless_authentication::InitializePasswordless),
+        Arc::new(finalize_passwordless_authentication::FinalizePasswordless),
     ]
 }
 
@@ -80,8 +92,12 @@ impl Default for LocalConfig {
 
 struct Gateway {
     capabilities: Vec<Arc<dyn Capability>>,
+    legacy_capabilities: Vec<Arc<dyn Capability>>,
     ports: Ports,
     api_token: String,
+    /// `http://localhost:PORT`: how a browser reaches the gateway (the legacy return page).
+    public_base: String,
+    returns: legacy_pages::Returns,
 }
 
 /// The running stack: gateway and simulator. Dropping it stops both.
@@ -127,18 +143,42 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
         pingone_base_url: Some(sim.base_url()),
         ..Settings::from_env()?
     };
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let mut ports = settings.ports().await?;
+    // The legacy org's properties point at the simulator by `localhost`: the authenticator's
+    // passkey pages need a host name (WebAuthn takes no IP addresses as relying party ids).
+    let sim_public = format!("http://localhost:{}", sim.addr().port());
+    ports.legacy = Some(LegacyPorts {
+        properties: Arc::new(FixedProperties::parse(
+            &pingid_sim::demo::legacy::properties_file(&sim_public),
+        )?),
+        used: Arc::new(MemoryUsedOnce::default()),
+        return_url: None,
+        allow_inline_properties: false,
+    });
     let gateway = Arc::new(Gateway {
         capabilities: capabilities(),
-        ports: settings.ports().await?,
+        legacy_capabilities: legacy_capabilities(),
+        ports,
         api_token: config.api_token,
+        public_base: format!("http://localhost:{}", addr.port()),
+        returns: legacy_pages::Returns::default(),
     });
     let app = Router::new()
         .route("/health", get(health))
         .route("/v1/pingid/{capability_id}", any(call_capability))
+        .route(
+            "/v1/pingid-legacy/{capability_id}",
+            any(call_legacy_capability),
+        )
+        .route(
+            "/v1/pingid-legacy/demo/{capability_id}",
+            get(legacy_pages::start),
+        )
+        .route("/v1/pingid-legacy/return", post(legacy_pages::finish))
         .fallback(not_found)
         .with_state(gateway);
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    let addr = listener.local_addr()?;
     let server = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "local gateway stopped");
@@ -164,8 +204,46 @@ async fn call_capability(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    serve(
+        &gateway,
+        &gateway.capabilities,
+        &capability_id,
+        &method,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn call_legacy_capability(
+    State(gateway): State<Arc<Gateway>>,
+    Path(capability_id): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let capabilities = &gateway.legacy_capabilities;
+    serve(
+        &gateway,
+        capabilities,
+        &capability_id,
+        &method,
+        &headers,
+        body,
+    )
+    .await
+}
+
+async fn serve(
+    gateway: &Gateway,
+    capabilities: &[Arc<dyn Capability>],
+    capability_id: &str,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let correlation_id = uuid::Uuid::new_v4().to_string();
-    let reply = match gateway.admit(&capability_id, &method, &headers) {
+    let reply = match gateway.admit(capabilities, capability_id, method, headers) {
         Err(error) => Reply::from_error(&error, &correlation_id),
         Ok(capability) => match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
             Ok(bytes) => {
@@ -185,12 +263,13 @@ async fn call_capability(
 impl Gateway {
     /// Who may call what: the caller's credential first (an unauthenticated caller learns
     /// nothing, not even which capabilities exist), then the route.
-    fn admit(
+    fn admit<'a>(
         &self,
+        capabilities: &'a [Arc<dyn Capability>],
         capability_id: &str,
         method: &Method,
         headers: &HeaderMap,
-    ) -> Result<&Arc<dyn Capability>, Error> {
+    ) -> Result<&'a Arc<dyn Capability>, Error> {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -199,14 +278,13 @@ impl Gateway {
         if !constant_time_eq(presented.as_bytes(), self.api_token.as_bytes()) {
             return Err(Error::Unauthorized);
         }
-        let capability = self
-            .capabilities
+        let capability = capabilities
             .iter()
             .find(|capability| capability.id() == capability_id)
             .ok_or_else(|| {
                 Error::NotFound(format!("no capability named {:.100}", capability_id))
             })?;
-        if method != Method::POST {
+        if *method != Method::POST {
             return Err(Error::MethodNotAllowed(method.to_string()));
         }
         Ok(capability)

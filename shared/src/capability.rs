@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::BoxFuture;
 use crate::budget::Deadline;
 use crate::error::{Error, FieldProblem};
+use crate::legacy::LegacyPorts;
 use crate::pingone::{PingOne, PingOneCalls};
 use crate::schema::Schema;
 
@@ -26,6 +27,8 @@ pub struct Ports {
     pub pingone: Arc<dyn PingOne>,
     /// The time budget of one call.
     pub budget: Duration,
+    /// The legacy connector's ports; `None` in functions of the PingOne-based connector.
+    pub legacy: Option<LegacyPorts>,
 }
 
 /// One call of a capability: its ports, its deadline, its correlation id.
@@ -48,6 +51,15 @@ impl<'a> Invocation<'a> {
     /// The PingOne calls of this invocation (each bound to its deadline).
     pub fn pingone(&self) -> PingOneCalls<'_> {
         PingOneCalls::new(self.ports.pingone.as_ref(), self.deadline)
+    }
+
+    /// The legacy connector's ports (configured by `PINGID_PROPERTIES_SECRET_ID`).
+    pub fn legacy(&self) -> Result<&LegacyPorts, Error> {
+        self.ports.legacy.as_ref().ok_or_else(|| {
+            Error::ConfigUnavailable(
+                "no pingid.properties configured (PINGID_PROPERTIES_SECRET_ID)".into(),
+            )
+        })
     }
 
     /// The id that ties the answer to the log lines.

@@ -7,6 +7,10 @@
 //! | `PINGONE_BASE_URL` | send every PingOne call to this server (the simulator) | the region's hosts |
 //! | `PINGID_TIME_BUDGET_MS` | time budget of one call | 5000 |
 //! | `PINGID_SECRET_TTL_SECONDS` | how long a secret is kept in memory (≤ 300) | 300 |
+//! | `PINGID_PROPERTIES_SECRET_ID` | secret holding the legacy `pingid.properties` text; set only for the legacy functions | unset |
+//! | `PINGID_USED_ONCE_TABLE` | DynamoDB table recording used PPM responses and passwordless contexts | unset: per-process record |
+//! | `PINGID_LEGACY_RETURN_URL` | the legacy return URL when a request gives no `skRedirectUri` | unset |
+//! | `PINGID_ALLOW_INLINE_PROPERTIES` | `true` lets requests carry `customAuth.pingIdProperties` | `false` |
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,6 +19,7 @@ use std::time::Duration;
 use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
+use crate::legacy::{LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::pingone::PingOneClient;
 use crate::secrets::{MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager};
 
@@ -31,6 +36,14 @@ pub struct Settings {
     pub budget: Duration,
     /// Secret cache TTL.
     pub secret_ttl: Duration,
+    /// Id of the legacy `pingid.properties` secret.
+    pub properties_secret_id: Option<String>,
+    /// DynamoDB table of used single-use tokens.
+    pub used_once_table: Option<String>,
+    /// Default legacy return URL.
+    pub legacy_return_url: Option<String>,
+    /// Whether requests may carry their own properties file.
+    pub allow_inline_properties: bool,
 }
 
 impl Default for Settings {
@@ -41,6 +54,10 @@ impl Default for Settings {
             pingone_base_url: None,
             budget: DEFAULT_BUDGET,
             secret_ttl: MAX_TTL,
+            properties_secret_id: None,
+            used_once_table: None,
+            legacy_return_url: None,
+            allow_inline_properties: false,
         }
     }
 }
@@ -78,25 +95,72 @@ impl Settings {
             budget: millis("PINGID_TIME_BUDGET_MS", defaults.budget, 1)?,
             secret_ttl: millis("PINGID_SECRET_TTL_SECONDS", defaults.secret_ttl, 1000)?
                 .min(MAX_TTL),
+            properties_secret_id: non_empty("PINGID_PROPERTIES_SECRET_ID"),
+            used_once_table: non_empty("PINGID_USED_ONCE_TABLE"),
+            legacy_return_url: non_empty("PINGID_LEGACY_RETURN_URL"),
+            allow_inline_properties: match non_empty("PINGID_ALLOW_INLINE_PROPERTIES").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => {
+                    return Err(Error::ConfigUnavailable(
+                        "PINGID_ALLOW_INLINE_PROPERTIES must be true or false".into(),
+                    ));
+                }
+            },
         })
     }
 
     /// Builds the ports (clients and caches) once, for every invocation of the process.
     pub async fn ports(&self) -> Result<Ports, Error> {
-        let source: Box<dyn SecretSource> = match &self.secrets_file {
-            Some(path) => Box::new(SecretsFile::new(path)),
-            None => Box::new(SecretsManager::from_env().await),
+        let (source, aws): (Box<dyn SecretSource>, _) = match &self.secrets_file {
+            Some(path) => (Box::new(SecretsFile::new(path)), None),
+            None => {
+                let config = aws_config::load_from_env().await;
+                let client = aws_sdk_secretsmanager::Client::new(&config);
+                (Box::new(SecretsManager::new(client)), Some(config))
+            }
         };
         let secrets = Arc::new(SecretCache::new(source, self.secret_ttl));
         let pingone = PingOneClient::new(
-            secrets,
+            secrets.clone(),
             self.connection_secret_id.clone(),
             self.pingone_base_url.as_deref(),
         )?;
+        let legacy = match &self.properties_secret_id {
+            None => None,
+            Some(secret_id) => Some(LegacyPorts {
+                properties: Arc::new(SecretProperties::new(secrets, secret_id.clone())),
+                used: self.used_once(aws.as_ref())?,
+                return_url: self.legacy_return_url.clone(),
+                allow_inline_properties: self.allow_inline_properties,
+            }),
+        };
         Ok(Ports {
             pingone: Arc::new(pingone),
             budget: self.budget,
+            legacy,
         })
+    }
+
+    /// The single-use record: the DynamoDB table when one is configured, else this process's
+    /// memory (enough for one process; a deployment with many instances sets the table).
+    fn used_once(&self, aws: Option<&aws_config::SdkConfig>) -> Result<Arc<dyn UsedOnce>, Error> {
+        match (&self.used_once_table, aws) {
+            (None, _) => {
+                tracing::warn!(
+                    "PINGID_USED_ONCE_TABLE is not set: single use is enforced per process only"
+                );
+                Ok(Arc::new(MemoryUsedOnce::default()))
+            }
+            #[cfg(feature = "dynamodb")]
+            (Some(table), Some(config)) => Ok(Arc::new(crate::legacy::DynamoUsedOnce::new(
+                aws_sdk_dynamodb::Client::new(config),
+                table.clone(),
+            ))),
+            (Some(_), _) => Err(Error::ConfigUnavailable(
+                "PINGID_USED_ONCE_TABLE needs AWS (not a secrets file) and a function built with DynamoDB support".into(),
+            )),
+        }
     }
 }
 
@@ -126,6 +190,13 @@ mod tests {
             ("PINGONE_BASE_URL", "http://127.0.0.1:3001"),
             ("PINGID_TIME_BUDGET_MS", "2500"),
             ("PINGID_SECRET_TTL_SECONDS", "900"),
+            ("PINGID_PROPERTIES_SECRET_ID", "pingid/properties"),
+            ("PINGID_USED_ONCE_TABLE", "pingid-used-once"),
+            (
+                "PINGID_LEGACY_RETURN_URL",
+                "https://auth.example.com/return",
+            ),
+            ("PINGID_ALLOW_INLINE_PROPERTIES", "true"),
         ])
         .unwrap();
         assert_eq!(read.connection_secret_id, "arn:aws:secretsmanager:x");
@@ -136,6 +207,17 @@ mod tests {
         );
         assert_eq!(read.budget, Duration::from_millis(2500));
         assert_eq!(read.secret_ttl, MAX_TTL, "capped at five minutes");
+        assert_eq!(
+            read.properties_secret_id.as_deref(),
+            Some("pingid/properties")
+        );
+        assert_eq!(read.used_once_table.as_deref(), Some("pingid-used-once"));
+        assert_eq!(
+            read.legacy_return_url.as_deref(),
+            Some("https://auth.example.com/return")
+        );
+        assert!(read.allow_inline_properties);
+        assert!(settings(&[("PINGID_ALLOW_INLINE_PROPERTIES", "yes")]).is_err());
     }
 
     #[test]

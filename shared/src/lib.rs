@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod lambda;
+pub mod legacy;
 pub mod pingid;
 pub mod pingone;
 pub mod schema;

@@ -102,6 +102,35 @@ impl Moto {
             .with_context(|| format!("moto returned no ARN for secret {name}"))
     }
 
+    /// Creates the legacy connector's single-use table (`id` key, `expiresAt` TTL), as the SAM
+    /// template does, and returns its name.
+    pub async fn create_used_once_table(&self, name: &str) -> anyhow::Result<String> {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        let client = dynamodb_client(&self.endpoint);
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("id")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("id")
+                    .key_type(KeyType::Hash)
+                    .build()?,
+            )
+            .send()
+            .await
+            .with_context(|| format!("creating table {name} in moto"))?;
+        Ok(name.to_string())
+    }
+
     /// Stores a new current value for an existing secret (a rotation, as seen by readers).
     pub async fn put_secret_value(&self, secret_id: &str, value: &str) -> anyhow::Result<()> {
         self.secrets
@@ -175,4 +204,20 @@ fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
         ))
         .build();
     aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "moto",
+        ))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
 }

@@ -49,6 +49,15 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
         "validateAssertionDeviceAuthentication",
         "validate-assertion-device-authentication",
     ),
+    ("initializeMfa", "initialize-mfa"),
+    (
+        "initializePasswordlessAuthentication",
+        "initialize-passwordless-authentication",
+    ),
+    (
+        "finalizePasswordlessAuthentication",
+        "finalize-passwordless-authentication",
+    ),
 ];
 
 /// A simulator, a moto server with the connection secret, and a way to start functions.
@@ -56,6 +65,10 @@ pub struct Stack {
     pub sim: RunningSim,
     pub moto: Moto,
     pub secret_arn: String,
+    /// The legacy org's `pingid.properties` secret (pointing at this simulator).
+    pub properties_arn: String,
+    /// The legacy connector's single-use table.
+    pub used_once_table: String,
     http: reqwest::Client,
 }
 
@@ -83,10 +96,21 @@ impl Stack {
             .create_secret("pingid/pingone-connection", &secret.to_string())
             .await
             .expect("secret stored");
+        let properties = demo::legacy::properties_file(&sim.base_url());
+        let properties_arn = moto
+            .create_secret("pingid/properties", &properties)
+            .await
+            .expect("properties stored");
+        let used_once_table = moto
+            .create_used_once_table("pingid-used-once")
+            .await
+            .expect("table created");
         Stack {
             sim,
             moto,
             secret_arn,
+            properties_arn,
+            used_once_table,
             http: reqwest::Client::new(),
         }
     }
@@ -96,6 +120,8 @@ impl Stack {
         let mut env = self.moto.aws_env();
         env.push(("PINGONE_CONNECTION_SECRET_ID", self.secret_arn.clone()));
         env.push(("PINGONE_BASE_URL", self.sim.base_url()));
+        env.push(("PINGID_PROPERTIES_SECRET_ID", self.properties_arn.clone()));
+        env.push(("PINGID_USED_ONCE_TABLE", self.used_once_table.clone()));
         env
     }
 

@@ -1,0 +1,127 @@
+//! `finalizePasswordlessAuthentication` (legacy connector): PingID's policy evaluation that
+//! completes a passwordless sign-in, for the user `initializePasswordlessAuthentication`
+//! resolved.
+//!
+//! Both calls open the `passwordlessContext` first: sealed by this deployment's key, for this
+//! `sub`, not expired (10 minutes), not used. First call: the redirect — a PPM request for `sub`
+//! bound to this context. Second call (`ppmResponse`): the response is verified against the
+//! same binding and the context is spent, so it completes one sign-in only; a forged,
+//! cross-user, expired or replayed context is refused (`VALIDATION_FAILED`).
+
+use std::sync::LazyLock;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use shared::legacy::flow::{
+    self, CustomAuth, PpmOutcome, RedirectOutput, UserAttributes, attribute_fields,
+    connection_fields,
+};
+use shared::pingid::context;
+use shared::pingid::ppm::{self, Endpoint, RequestSpec};
+use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct FinalizePasswordless;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// The PingID username the initialize step resolved.
+    pub sub: String,
+    /// The initialize step's context.
+    pub passwordless_context: String,
+    /// Connection settings.
+    pub custom_auth: Option<CustomAuth>,
+    /// Second call: the authenticator's answer.
+    pub ppm_response: Option<String>,
+    /// User facts for PingID's policy.
+    #[serde(flatten)]
+    pub user: UserAttributes,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
+    let mut fields = vec![
+        Field::string("sub")
+            .required()
+            .max_length(100)
+            .pattern("^\\S(.*\\S)?$")
+            .describe("the PingID username initializePasswordlessAuthentication returned"),
+        Field::string("passwordlessContext")
+            .required()
+            .max_length(2000)
+            .describe("the context initializePasswordlessAuthentication returned"),
+    ];
+    fields.extend(connection_fields());
+    fields.extend(attribute_fields());
+    Schema::new(fields)
+});
+
+/// The first call's redirect, or the second call's outcome.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    /// Send the browser to the authenticator.
+    Redirect(RedirectOutput),
+    /// The verified outcome.
+    Outcome(PpmOutcome),
+}
+
+fn context_used() -> Error {
+    Error::Validation(vec![FieldProblem::new(
+        "properties.passwordlessContext",
+        "has already been used",
+    )])
+}
+
+impl Handler for FinalizePasswordless {
+    const ID: &'static str = "finalizePasswordlessAuthentication";
+    type Input = Input;
+    type Output = Output;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
+        let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
+        let now = SystemTime::now();
+        let opened = context::open(
+            &connection.properties,
+            &input.passwordless_context,
+            &input.sub,
+            now,
+        )?;
+        let used = &invocation.legacy()?.used;
+        let context_id = format!("context:{}", opened.id);
+        if used.is_used(&context_id).await? {
+            return Err(context_used());
+        }
+        // The PPM round trip belongs to this context: a response to another finalize is refused.
+        let binding = format!("{}:{}", Self::ID, opened.id);
+        let Some(response) = &input.ppm_response else {
+            let spec = RequestSpec {
+                sub: Some(&input.sub),
+                attributes: input.user.ppm_attributes(),
+                return_url: &connection.return_url,
+                endpoint: Endpoint::Auth,
+                binding: &binding,
+            };
+            let redirect = ppm::request(&connection.properties, &spec, now);
+            return Ok(Output::Redirect(redirect.into()));
+        };
+        let outcome = flow::verified_outcome(
+            invocation,
+            &connection,
+            response,
+            Some(&input.sub),
+            &binding,
+            now,
+        )
+        .await?;
+        if !used.claim(&context_id, opened.expires_at).await? {
+            return Err(context_used());
+        }
+        Ok(Output::Outcome(outcome))
+    }
+}

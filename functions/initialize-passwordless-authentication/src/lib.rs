@@ -1,0 +1,75 @@
+//! `initializePasswordlessAuthentication` (legacy connector): the user signs in with a FIDO2
+//! passkey at the PingID authenticator, without a username; PingID tells who it was.
+//!
+//! First call: the redirect — a PPM request without `sub` to the authenticator's passwordless
+//! endpoint. Second call (`ppmResponse`): the verified response names the user (`sub`); on
+//! success the answer carries a `passwordlessContext` for `finalizePasswordlessAuthentication`:
+//! sealed with a key derived from the properties file, bound to that user, valid 10 minutes,
+//! usable once.
+
+use std::sync::LazyLock;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use shared::legacy::flow::{self, CustomAuth, PpmOutcome, RedirectOutput, connection_fields};
+use shared::pingid::context;
+use shared::pingid::ppm::{self, Endpoint, RequestSpec};
+use shared::{Error, Handler, Invocation, Schema};
+
+/// The capability.
+pub struct InitializePasswordless;
+
+/// The validated `properties`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Input {
+    /// Connection settings.
+    pub custom_auth: Option<CustomAuth>,
+    /// Second call: the authenticator's answer.
+    pub ppm_response: Option<String>,
+}
+
+static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::new(connection_fields()));
+
+/// The first call's redirect, or the second call's outcome.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    /// Send the browser to the authenticator.
+    Redirect(RedirectOutput),
+    /// The verified outcome, with the context on success.
+    Outcome(PpmOutcome),
+}
+
+impl Handler for InitializePasswordless {
+    const ID: &'static str = "initializePasswordlessAuthentication";
+    type Input = Input;
+    type Output = Output;
+
+    fn schema() -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
+        let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
+        let now = SystemTime::now();
+        let Some(response) = &input.ppm_response else {
+            let spec = RequestSpec {
+                sub: None,
+                attributes: vec![("isUserAuthenticated", "false".to_string())],
+                return_url: &connection.return_url,
+                endpoint: Endpoint::Passwordless,
+                binding: Self::ID,
+            };
+            let redirect = ppm::request(&connection.properties, &spec, now);
+            return Ok(Output::Redirect(redirect.into()));
+        };
+        let mut outcome =
+            flow::verified_outcome(invocation, &connection, response, None, Self::ID, now).await?;
+        if flow::succeeded(&outcome) {
+            let sealed = context::seal(&connection.properties, &outcome.sub, now);
+            outcome.passwordless_context = Some(sealed.token);
+        }
+        Ok(Output::Outcome(outcome))
+    }
+}

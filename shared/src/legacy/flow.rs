@@ -1,0 +1,380 @@
+//! What the three legacy capabilities share: their common inputs (`customAuth`, the user
+//! attributes PingID's policy reads), the two-call shape (a redirect to the PingID
+//! authenticator, then the verified `ppmResponse`), and the seed's output object.
+//!
+//! Each capability works in two calls. Without `ppmResponse` the answer is the redirect: the
+//! target URL, the form fields (`idp_account_id`, `ppm_request`) and a ready auto-submit HTML
+//! form. The browser comes back to the return URL with `ppm_response`; the flow calls the
+//! capability again with it as `ppmResponse` and gets the verified outcome.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::capability::Invocation;
+use crate::error::{Error, FieldProblem};
+use crate::pingid::ppm::{self, Redirect};
+use crate::pingid::properties::Properties;
+use crate::schema::Field;
+use crate::secrets::Secret;
+
+/// A return URL: http(s), host, optional port and path; no spaces or quotes.
+pub const RETURN_URL_PATTERN: &str =
+    "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[-A-Za-z0-9._~!$&'()*+,;=:@%/?]*)?$";
+
+/// How long a verified PPM response is remembered as used (its `exp` is 300 s at most [I];
+/// the record outlives it).
+const PPM_RESPONSE_MEMORY: Duration = Duration::from_secs(15 * 60);
+
+/// `customAuth`: the connection settings the native connector keeps in the flow.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomAuth {
+    /// A properties file in the request; refused unless the deployment allows it.
+    pub ping_id_properties: Option<Secret<String>>,
+    /// Where the authenticator sends the browser back.
+    pub sk_redirect_uri: Option<String>,
+}
+
+/// One extra PPM attribute.
+#[derive(Debug, Deserialize)]
+pub struct NameValue {
+    /// Attribute name.
+    pub name: String,
+    /// Attribute value.
+    pub value: String,
+}
+
+/// The user facts PingID's policy and screens use, sent as PPM attributes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserAttributes {
+    /// First name.
+    pub fname: Option<String>,
+    /// Last name.
+    pub lname: Option<String>,
+    /// Groups, for group-targeted policies.
+    pub group: Option<String>,
+    /// Mobile number.
+    pub phone: Option<String>,
+    /// Landline number.
+    pub voice_number: Option<String>,
+    /// Application name shown to the user.
+    pub app_name: Option<String>,
+    /// Application id, for application-targeted policies.
+    pub saasid: Option<String>,
+    /// Application icon URL.
+    pub app_icon_url: Option<String>,
+    /// Accessing device's IP, for IP-based policies.
+    pub pingid_ip: Option<String>,
+    /// Further attributes.
+    pub attributes: Option<Vec<NameValue>>,
+}
+
+impl UserAttributes {
+    /// The PPM `attributes`, in input order, extras last. `isUserAuthenticated` is `true`: the
+    /// connector runs after the flow's first factor (the password, or the passkey) [I].
+    pub fn ppm_attributes(&self) -> Vec<(&str, String)> {
+        let named = [
+            ("fname", &self.fname),
+            ("lname", &self.lname),
+            ("group", &self.group),
+            ("phone", &self.phone),
+            ("voiceNumber", &self.voice_number),
+            ("appName", &self.app_name),
+            ("saasid", &self.saasid),
+            ("appIconUrl", &self.app_icon_url),
+            ("pingidIp", &self.pingid_ip),
+        ];
+        let mut attributes: Vec<(&str, String)> = named
+            .into_iter()
+            .filter_map(|(name, value)| value.as_ref().map(|value| (name, value.clone())))
+            .collect();
+        attributes.push(("isUserAuthenticated", "true".to_string()));
+        for extra in self.attributes.iter().flatten() {
+            attributes.push((extra.name.as_str(), extra.value.clone()));
+        }
+        attributes
+    }
+}
+
+/// The schema fields of `customAuth` and `ppmResponse`, common to the three capabilities.
+pub fn connection_fields() -> Vec<Field> {
+    vec![
+        Field::object(
+            "customAuth",
+            vec![
+                Field::string("pingIdProperties")
+                    .max_length(1000)
+                    .describe("a pingid.properties file; only when the deployment allows it"),
+                Field::string("skRedirectUri")
+                    .max_length(100)
+                    .pattern(RETURN_URL_PATTERN)
+                    .describe("return URL the authenticator posts ppm_response to"),
+            ],
+        )
+        .describe("connection settings (the deployment's own when absent)"),
+        Field::string("ppmResponse")
+            .max_length(16_384)
+            .pattern("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$")
+            .describe("second call: the ppm_response the authenticator posted to the return URL"),
+    ]
+}
+
+/// The schema fields of the user attributes.
+pub fn attribute_fields() -> Vec<Field> {
+    let text = |name: &'static str, max: usize, what: &'static str| {
+        Field::string(name).max_length(max).describe(what)
+    };
+    vec![
+        text("fname", 100, "first name"),
+        text("lname", 100, "last name"),
+        // The seed gives groups no limit; a DN list can be long, but not unbounded.
+        text("group", 10_000, "user groups, for PingID policies"),
+        text("phone", 100, "mobile number"),
+        text("voiceNumber", 100, "landline number"),
+        text("appName", 100, "application name"),
+        text("saasid", 100, "application id, for PingID policies"),
+        text("appIconUrl", 1000, "application icon URL"),
+        text(
+            "pingidIp",
+            100,
+            "IP of the accessing device, for PingID policies",
+        ),
+        Field::array(
+            "attributes",
+            Field::object(
+                "attribute",
+                vec![
+                    Field::string("name").required().max_length(100),
+                    Field::string("value").required().max_length(1000),
+                ],
+            ),
+        )
+        .max_items(50)
+        .describe("further PPM attributes: [{\"name\", \"value\"}]"),
+    ]
+}
+
+/// The properties and return URL of one call.
+pub struct Connection {
+    /// The parsed properties file.
+    pub properties: Arc<Properties>,
+    /// The return URL.
+    pub return_url: String,
+}
+
+/// Resolves the properties (the deployment's, or the request's when allowed) and the return
+/// URL (the request's, or the deployment's default).
+pub async fn connection(
+    invocation: &Invocation<'_>,
+    custom_auth: Option<&CustomAuth>,
+) -> Result<Connection, Error> {
+    let legacy = invocation.legacy()?;
+    let custom_auth = custom_auth.unwrap_or(&NO_CUSTOM_AUTH);
+    let properties = match &custom_auth.ping_id_properties {
+        Some(_) if !legacy.allow_inline_properties => {
+            return Err(Error::Validation(vec![FieldProblem::new(
+                "properties.customAuth.pingIdProperties",
+                "is not accepted by this deployment: the properties file comes from its secret",
+            )]));
+        }
+        Some(text) => Arc::new(Properties::parse(text.expose()).map_err(|e| {
+            Error::Validation(vec![FieldProblem::new(
+                "properties.customAuth.pingIdProperties",
+                Error::from(e).to_string(),
+            )])
+        })?),
+        None => legacy.properties.properties().await?,
+    };
+    let return_url = custom_auth
+        .sk_redirect_uri
+        .clone()
+        .or_else(|| legacy.return_url.clone())
+        .ok_or_else(|| {
+            Error::Validation(vec![FieldProblem::new(
+                "properties.customAuth.skRedirectUri",
+                "is required: this deployment has no default return URL",
+            )])
+        })?;
+    Ok(Connection {
+        properties,
+        return_url,
+    })
+}
+
+static NO_CUSTOM_AUTH: CustomAuth = CustomAuth {
+    ping_id_properties: None,
+    sk_redirect_uri: None,
+};
+
+/// The first call's answer: where to send the browser.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedirectOutput {
+    /// Always `REDIRECT`: the flow sends the browser to `redirect` and waits for the return URL.
+    pub status: &'static str,
+    /// Target URL, form fields and the auto-submit form.
+    pub redirect: Redirect,
+}
+
+impl From<Redirect> for RedirectOutput {
+    fn from(redirect: Redirect) -> Self {
+        Self {
+            status: "REDIRECT",
+            redirect,
+        }
+    }
+}
+
+/// `accessingDevice` of the output.
+#[derive(Debug, Serialize)]
+pub struct AccessingDevice {
+    /// The accessing device's IP as PingID saw it.
+    pub ip: Option<String>,
+}
+
+/// `authenticationDevice` of the output.
+#[derive(Debug, Serialize)]
+pub struct AuthenticationDevice {
+    /// The device the user authenticated with.
+    pub id: Option<String>,
+}
+
+/// The seed's output object, from a verified PPM response. A `failure` status is an answer,
+/// not an error: the flow branches on `status` (and `errorCode`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PpmOutcome {
+    /// The verified PPM response, as it came.
+    pub ppm_response: String,
+    /// `success` or `failure`.
+    pub status: String,
+    /// The PingID user.
+    pub sub: String,
+    /// Where the user signed in from.
+    pub accessing_device: AccessingDevice,
+    /// What the user authenticated with.
+    pub authentication_device: AuthenticationDevice,
+    /// How (e.g. `SWIPE`, `OTP`, `FIDO2`).
+    pub authentication_type: Option<String>,
+    /// PingID's error code on failure (e.g. `PINGID_001`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// PingID's message on failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Initialize passwordless only: the context the finalize call takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passwordless_context: Option<String>,
+}
+
+/// Verifies `ppm_response` for this call and spends it: a response is exchanged once.
+pub async fn verified_outcome(
+    invocation: &Invocation<'_>,
+    connection: &Connection,
+    ppm_response: &str,
+    expected_sub: Option<&str>,
+    binding: &str,
+    now: SystemTime,
+) -> Result<PpmOutcome, Error> {
+    let response = ppm::verify_response(
+        &connection.properties,
+        ppm_response,
+        expected_sub,
+        &connection.return_url,
+        binding,
+        now,
+    )?;
+    let nonce = response
+        .claims
+        .get("nonce")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let spent = format!("ppm:{nonce}");
+    if !invocation
+        .legacy()?
+        .used
+        .claim(&spent, now + PPM_RESPONSE_MEMORY)
+        .await?
+    {
+        return Err(Error::Validation(vec![FieldProblem::new(
+            "properties.ppmResponse",
+            "has already been used",
+        )]));
+    }
+    let text = |pointer: &str| {
+        response
+            .claims
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(PpmOutcome {
+        accessing_device: AccessingDevice {
+            ip: text("/accessingDevice/ip"),
+        },
+        authentication_device: AuthenticationDevice {
+            id: text("/authenticationDevice/id"),
+        },
+        authentication_type: text("/authenticationType"),
+        error_code: text("/errorCode"),
+        message: text("/message"),
+        passwordless_context: None,
+        ppm_response: response.raw,
+        status: response.status,
+        sub: response.sub,
+    })
+}
+
+/// A successful outcome's `status`, compared as PingID's consumers do (case-insensitively).
+pub fn succeeded(outcome: &PpmOutcome) -> bool {
+    outcome.status.eq_ignore_ascii_case("success")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_facts_become_ppm_attributes_in_order() {
+        let attributes = UserAttributes {
+            fname: Some("Alice".into()),
+            pingid_ip: Some("203.0.113.10".into()),
+            attributes: Some(vec![NameValue {
+                name: "department".into(),
+                value: "Sales".into(),
+            }]),
+            ..UserAttributes::default()
+        };
+        assert_eq!(
+            attributes.ppm_attributes(),
+            [
+                ("fname", "Alice".to_string()),
+                ("pingidIp", "203.0.113.10".to_string()),
+                ("isUserAuthenticated", "true".to_string()),
+                ("department", "Sales".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn return_urls_are_http_urls() {
+        let pattern = regex_lite::Regex::new(RETURN_URL_PATTERN).unwrap();
+        for good in [
+            "https://auth.example.com/return",
+            "http://localhost:3000/v1/pingid-legacy/return?state=abc123",
+        ] {
+            assert!(pattern.is_match(good), "{good}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "https://a.example.com/\"><script>",
+            "ftp://a.example.com/",
+        ] {
+            assert!(!pattern.is_match(bad), "{bad}");
+        }
+    }
+}
