@@ -30,17 +30,27 @@ async fn setup() -> (pingid_sim::RunningSim, Properties, PingIdClient) {
     (sim, properties, client)
 }
 
-#[tokio::test]
-async fn user_details_come_back_signed_and_verified() {
-    let (_sim, properties, client) = setup().await;
-    let answer = client
+/// `getuserdetails` for `user`.
+async fn user_details(
+    client: &PingIdClient,
+    properties: &Properties,
+    user: &str,
+) -> Result<shared::pingid::api::ApiResponse, shared::Error> {
+    client
         .call(
-            &properties,
+            properties,
             Operation::GetUserDetails,
-            body(json!({ "userName": "alice", "getSameDeviceUsers": false })),
+            body(json!({ "userName": user, "getSameDeviceUsers": false })),
             SystemTime::now(),
             deadline(),
         )
+        .await
+}
+
+#[tokio::test]
+async fn user_details_come_back_signed_and_verified() {
+    let (_sim, properties, client) = setup().await;
+    let answer = user_details(&client, &properties, "alice")
         .await
         .expect("alice's details");
     assert_eq!(answer.error_id, 200);
@@ -51,14 +61,7 @@ async fn user_details_come_back_signed_and_verified() {
         answer.body
     );
 
-    let unknown = client
-        .call(
-            &properties,
-            Operation::GetUserDetails,
-            body(json!({ "userName": "mallory", "getSameDeviceUsers": false })),
-            SystemTime::now(),
-            deadline(),
-        )
+    let unknown = user_details(&client, &properties, "mallory")
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), "NOT_FOUND");
@@ -133,28 +136,12 @@ async fn a_response_signed_with_another_key_is_never_an_answer() {
         .send()
         .await
         .unwrap();
-    let error = client
-        .call(
-            &properties,
-            Operation::GetUserDetails,
-            body(json!({ "userName": "alice", "getSameDeviceUsers": false })),
-            SystemTime::now(),
-            deadline(),
-        )
+    let error = user_details(&client, &properties, "alice")
         .await
         .unwrap_err();
     assert_eq!(error.code(), "UPSTREAM_INVALID");
     // the next one is genuine again
-    let answer = client
-        .call(
-            &properties,
-            Operation::GetUserDetails,
-            body(json!({ "userName": "alice", "getSameDeviceUsers": false })),
-            SystemTime::now(),
-            deadline(),
-        )
-        .await
-        .unwrap();
+    let answer = user_details(&client, &properties, "alice").await.unwrap();
     assert_eq!(answer.error_id, 200);
 }
 
@@ -166,16 +153,7 @@ async fn another_orgs_properties_are_refused_by_this_org() {
     let other = demo::legacy::other_properties_file(&sim.base_url())
         .replace(demo::legacy::OTHER_ORG_ALIAS, demo::legacy::ORG_ALIAS);
     let impostor = Properties::parse(&other).unwrap();
-    let error = client
-        .call(
-            &impostor,
-            Operation::GetUserDetails,
-            body(json!({ "userName": "alice", "getSameDeviceUsers": false })),
-            SystemTime::now(),
-            deadline(),
-        )
-        .await
-        .unwrap_err();
+    let error = user_details(&client, &impostor, "alice").await.unwrap_err();
     assert!(
         matches!(error.code(), "VALIDATION_FAILED" | "UPSTREAM_INVALID"),
         "{error}"

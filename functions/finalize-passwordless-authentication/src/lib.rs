@@ -11,10 +11,9 @@
 use std::sync::LazyLock;
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::legacy::flow::{
-    self, CustomAuth, PpmOutcome, RedirectOutput, UserAttributes, attribute_fields,
-    connection_fields,
+    self, Answer, CustomAuth, UserAttributes, attribute_fields, connection_fields,
 };
 use shared::pingid::context;
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
@@ -57,16 +56,6 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(fields)
 });
 
-/// The first call's redirect, or the second call's outcome.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Output {
-    /// Send the browser to the authenticator.
-    Redirect(RedirectOutput),
-    /// The verified outcome.
-    Outcome(PpmOutcome),
-}
-
 fn context_used() -> Error {
     Error::Validation(vec![FieldProblem::new(
         "properties.passwordlessContext",
@@ -77,13 +66,13 @@ fn context_used() -> Error {
 impl Handler for FinalizePasswordless {
     const ID: &'static str = "finalizePasswordlessAuthentication";
     type Input = Input;
-    type Output = Output;
+    type Output = Answer;
 
     fn schema() -> &'static Schema {
         &SCHEMA
     }
 
-    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
+    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Answer, Error> {
         let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
         let now = SystemTime::now();
         let opened = context::open(
@@ -108,7 +97,7 @@ impl Handler for FinalizePasswordless {
                 binding: &binding,
             };
             let redirect = ppm::request(&connection.properties, &spec, now);
-            return Ok(Output::Redirect(redirect.into()));
+            return Ok(Answer::Redirect(redirect.into()));
         };
         let outcome = flow::verified_outcome(
             invocation,
@@ -122,6 +111,6 @@ impl Handler for FinalizePasswordless {
         if !used.claim(&context_id, opened.expires_at).await? {
             return Err(context_used());
         }
-        Ok(Output::Outcome(outcome))
+        Ok(Answer::Outcome(outcome))
     }
 }

@@ -11,10 +11,9 @@
 use std::sync::LazyLock;
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::legacy::flow::{
-    self, CustomAuth, PpmOutcome, RedirectOutput, UserAttributes, attribute_fields,
-    connection_fields,
+    self, Answer, CustomAuth, UserAttributes, attribute_fields, connection_fields,
 };
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
 use shared::{Error, Field, Handler, Invocation, Schema};
@@ -50,26 +49,16 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(fields)
 });
 
-/// The first call's redirect, or the second call's outcome.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Output {
-    /// Send the browser to the authenticator.
-    Redirect(RedirectOutput),
-    /// The verified outcome.
-    Outcome(PpmOutcome),
-}
-
 impl Handler for InitializeMfa {
     const ID: &'static str = "initializeMfa";
     type Input = Input;
-    type Output = Output;
+    type Output = Answer;
 
     fn schema() -> &'static Schema {
         &SCHEMA
     }
 
-    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
+    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Answer, Error> {
         let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
         let now = SystemTime::now();
         match &input.ppm_response {
@@ -82,7 +71,7 @@ impl Handler for InitializeMfa {
                     binding: Self::ID,
                 };
                 let redirect = ppm::request(&connection.properties, &spec, now);
-                Ok(Output::Redirect(redirect.into()))
+                Ok(Answer::Redirect(redirect.into()))
             }
             Some(response) => {
                 let outcome = flow::verified_outcome(
@@ -94,7 +83,7 @@ impl Handler for InitializeMfa {
                     now,
                 )
                 .await?;
-                Ok(Output::Outcome(outcome))
+                Ok(Answer::Outcome(outcome))
             }
         }
     }

@@ -10,8 +10,8 @@
 use std::sync::LazyLock;
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-use shared::legacy::flow::{self, CustomAuth, PpmOutcome, RedirectOutput, connection_fields};
+use serde::Deserialize;
+use shared::legacy::flow::{self, Answer, CustomAuth, connection_fields};
 use shared::pingid::context;
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
 use shared::{Error, Handler, Invocation, Schema};
@@ -31,26 +31,16 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::new(connection_fields()));
 
-/// The first call's redirect, or the second call's outcome.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Output {
-    /// Send the browser to the authenticator.
-    Redirect(RedirectOutput),
-    /// The verified outcome, with the context on success.
-    Outcome(PpmOutcome),
-}
-
 impl Handler for InitializePasswordless {
     const ID: &'static str = "initializePasswordlessAuthentication";
     type Input = Input;
-    type Output = Output;
+    type Output = Answer;
 
     fn schema() -> &'static Schema {
         &SCHEMA
     }
 
-    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
+    async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Answer, Error> {
         let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
         let now = SystemTime::now();
         let Some(response) = &input.ppm_response else {
@@ -62,7 +52,7 @@ impl Handler for InitializePasswordless {
                 binding: Self::ID,
             };
             let redirect = ppm::request(&connection.properties, &spec, now);
-            return Ok(Output::Redirect(redirect.into()));
+            return Ok(Answer::Redirect(redirect.into()));
         };
         let mut outcome =
             flow::verified_outcome(invocation, &connection, response, None, Self::ID, now).await?;
@@ -70,6 +60,6 @@ impl Handler for InitializePasswordless {
             let sealed = context::seal(&connection.properties, &outcome.sub, now);
             outcome.passwordless_context = Some(sealed.token);
         }
-        Ok(Output::Outcome(outcome))
+        Ok(Answer::Outcome(outcome))
     }
 }

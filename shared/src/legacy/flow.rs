@@ -229,6 +229,17 @@ impl From<Redirect> for RedirectOutput {
     }
 }
 
+/// What each legacy capability answers: the first call's redirect, or the second call's
+/// verified outcome.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// Send the browser to the authenticator.
+    Redirect(RedirectOutput),
+    /// The verified outcome.
+    Outcome(PpmOutcome),
+}
+
 /// `accessingDevice` of the output.
 #[derive(Debug, Serialize)]
 pub struct AccessingDevice {
