@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::Capability;
 use shared::capability::dispatch_json;
+use shared::pingid::ppm::html_escape as escape;
 
 use crate::Gateway;
 
@@ -229,33 +230,4 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         escape(title)
     );
     (status, Html(html)).into_response()
-}
-
-/// HTML-escapes text.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn markup_is_escaped() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 }

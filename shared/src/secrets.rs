@@ -83,12 +83,6 @@ impl SecretsManager {
     pub fn new(client: aws_sdk_secretsmanager::Client) -> Self {
         Self { client }
     }
-
-    /// A source configured from the environment (region, credentials, `AWS_ENDPOINT_URL`).
-    pub async fn from_env() -> Self {
-        let config = aws_config::load_from_env().await;
-        Self::new(aws_sdk_secretsmanager::Client::new(&config))
-    }
 }
 
 impl SecretSource for SecretsManager {

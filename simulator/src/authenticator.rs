@@ -64,19 +64,7 @@ impl SoftAuthenticator {
         options["authenticatorSelection"]["requireResidentKey"] = Value::Bool(false);
         let options: PublicKeyCredentialCreationOptions =
             serde_json::from_value(options).context("unreadable creation options")?;
-        let origin = Url::parse(origin).context("the origin is not a URL")?;
-        let credential = self
-            .passkey
-            .do_registration(
-                origin,
-                CreationChallengeResponse {
-                    public_key: options,
-                },
-            )
-            .map_err(|error| anyhow!("registration failed: {error:?}"))?;
-        let mut json = serde_json::to_value(&credential)?;
-        rename_extensions(&mut json);
-        Ok(json.to_string())
+        self.create(options, origin)
     }
 
     /// Plays `navigator.credentials.get` on the legacy PingID passwordless page (empty
@@ -94,20 +82,7 @@ impl SoftAuthenticator {
             serde_json::json!([{ "type": "public-key", "id": credential_id }]);
         let options: PublicKeyCredentialRequestOptions =
             serde_json::from_value(options).context("unreadable request options")?;
-        let origin = Url::parse(origin).context("the origin is not a URL")?;
-        let credential = self
-            .passkey
-            .do_authentication(
-                origin,
-                RequestChallengeResponse {
-                    public_key: options,
-                    mediation: None,
-                },
-            )
-            .map_err(|error| anyhow!("assertion failed: {error:?}"))?;
-        let mut json = serde_json::to_value(&credential)?;
-        rename_extensions(&mut json);
-        Ok(json.to_string())
+        self.get(options, origin)
     }
 
     /// Given PingOne's `publicKeyCredentialCreationOptions` JSON text and the page origin,
@@ -132,19 +107,7 @@ impl SoftAuthenticator {
             selection.resident_key = None;
             selection.user_verification = UserVerificationPolicy::Discouraged_DO_NOT_USE;
         }
-        let origin = Url::parse(origin).context("the origin is not a URL")?;
-        let credential = self
-            .passkey
-            .do_registration(
-                origin,
-                CreationChallengeResponse {
-                    public_key: options,
-                },
-            )
-            .map_err(|error| anyhow!("registration failed: {error:?}"))?;
-        let mut json = serde_json::to_value(&credential)?;
-        rename_extensions(&mut json);
-        Ok(json.to_string())
+        self.create(options, origin)
     }
 
     /// Given `publicKeyCredentialRequestOptions` JSON text, returns the `assertion` JSON text.
@@ -162,6 +125,37 @@ impl SoftAuthenticator {
         let mut options: PublicKeyCredentialRequestOptions =
             serde_json::from_value(options).context("unreadable request options")?;
         options.user_verification = UserVerificationPolicy::Discouraged_DO_NOT_USE;
+        self.get(options, origin)
+    }
+
+    /// `navigator.credentials.create` with `options` on the page at `origin`: the
+    /// `PublicKeyCredential` JSON text a browser would hand the page.
+    fn create(
+        &mut self,
+        options: PublicKeyCredentialCreationOptions,
+        origin: &str,
+    ) -> anyhow::Result<String> {
+        let origin = Url::parse(origin).context("the origin is not a URL")?;
+        let credential = self
+            .passkey
+            .do_registration(
+                origin,
+                CreationChallengeResponse {
+                    public_key: options,
+                },
+            )
+            .map_err(|error| anyhow!("registration failed: {error:?}"))?;
+        let mut json = serde_json::to_value(&credential)?;
+        rename_extensions(&mut json);
+        Ok(json.to_string())
+    }
+
+    /// `navigator.credentials.get` with `options` on the page at `origin`.
+    fn get(
+        &mut self,
+        options: PublicKeyCredentialRequestOptions,
+        origin: &str,
+    ) -> anyhow::Result<String> {
         let origin = Url::parse(origin).context("the origin is not a URL")?;
         let credential = self
             .passkey

@@ -338,7 +338,8 @@ fn auto_post(target: &str, form: &BTreeMap<String, String>) -> String {
     )
 }
 
-fn html_escape(text: &str) -> String {
+/// HTML-escapes text for an element body or a quoted attribute value.
+pub fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -515,6 +516,14 @@ mod tests {
             "name=\"ppm_request\" value=\"{}\"",
             redirect.form["ppm_request"]
         )));
+    }
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(
+            html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::management::text;
 use super::{Host, PingOne, Request, Response, segment};
 use crate::budget::Deadline;
 use crate::error::Error;
@@ -159,20 +160,9 @@ impl TryFrom<Response> for DeviceAuthenticationOutput {
 
     /// Fails closed: a body without an id and a status is not taken for an answer.
     fn try_from(response: Response) -> Result<Self, Error> {
-        let text = |key: &str| {
-            response
-                .body
-                .get(key)
-                .and_then(Value::as_str)
-                .filter(|value| !value.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    Error::UpstreamInvalid(format!("deviceAuthentication without `{key}`"))
-                })
-        };
         Ok(Self {
-            device_authentication_id: text("id")?,
-            status: text("status")?,
+            device_authentication_id: text(&response.body, "id", "deviceAuthentication")?,
+            status: text(&response.body, "status", "deviceAuthentication")?,
             status_code: response.status,
             raw_response: response.body,
         })
