@@ -5,6 +5,7 @@
 //! | `PINGONE_CONNECTION_SECRET_ID` | Secrets Manager id/ARN of the PingOne connection secret | `pingone-connection` |
 //! | `PINGID_SECRETS_FILE` | read secrets from this JSON file instead of Secrets Manager (local runs) | unset |
 //! | `PINGONE_BASE_URL` | send every PingOne call to this server (the simulator) | the region's hosts |
+//! | `PINGONE_REGION` | the only PingOne region the connection secret may name (`NA`, `EU`, `CA`, `AU`, `SG`, `AP`) | any |
 //! | `PINGID_TIME_BUDGET_MS` | time budget of one call | 5000 |
 //! | `PINGID_SECRET_TTL_SECONDS` | how long a secret is kept in memory (≤ 300) | 300 |
 //! | `PINGID_PROPERTIES_SECRET_ID` | secret holding the legacy `pingid.properties` text; set only for the legacy functions | unset |
@@ -21,7 +22,7 @@ use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
 use crate::legacy::{LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
-use crate::pingone::PingOneClient;
+use crate::pingone::{PingOneClient, Region};
 use crate::secrets::{MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager};
 
 /// Settings of one process.
@@ -33,6 +34,8 @@ pub struct Settings {
     pub secrets_file: Option<PathBuf>,
     /// PingOne base URL override (simulator).
     pub pingone_base_url: Option<String>,
+    /// The region the connection secret must name.
+    pub pingone_region: Option<Region>,
     /// Time budget of one call.
     pub budget: Duration,
     /// Secret cache TTL.
@@ -55,6 +58,7 @@ impl Default for Settings {
             connection_secret_id: "pingone-connection".to_string(),
             secrets_file: None,
             pingone_base_url: None,
+            pingone_region: None,
             budget: DEFAULT_BUDGET,
             secret_ttl: MAX_TTL,
             properties_secret_id: None,
@@ -96,6 +100,14 @@ impl Settings {
                 .unwrap_or(defaults.connection_secret_id),
             secrets_file: non_empty("PINGID_SECRETS_FILE").map(PathBuf::from),
             pingone_base_url: non_empty("PINGONE_BASE_URL"),
+            pingone_region: match non_empty("PINGONE_REGION") {
+                None => None,
+                Some(text) => Some(Region::parse(&text).ok_or_else(|| {
+                    Error::ConfigUnavailable(
+                        "PINGONE_REGION must be NA, EU, CA, AU, SG or AP".into(),
+                    )
+                })?),
+            },
             budget: millis("PINGID_TIME_BUDGET_MS", defaults.budget, 1)?,
             secret_ttl: millis("PINGID_SECRET_TTL_SECONDS", defaults.secret_ttl, 1000)?
                 .min(MAX_TTL),
@@ -136,7 +148,8 @@ impl Settings {
             secrets.clone(),
             self.connection_secret_id.clone(),
             self.pingone_base_url.as_deref(),
-        )?;
+        )?
+        .pinned_to(self.pingone_region);
         let legacy = match &self.properties_secret_id {
             None => None,
             Some(secret_id) => Some(LegacyPorts {
@@ -199,6 +212,7 @@ mod tests {
             ("PINGONE_CONNECTION_SECRET_ID", "arn:aws:secretsmanager:x"),
             ("PINGID_SECRETS_FILE", "/tmp/s.json"),
             ("PINGONE_BASE_URL", "http://127.0.0.1:3001"),
+            ("PINGONE_REGION", "eu"),
             ("PINGID_TIME_BUDGET_MS", "2500"),
             ("PINGID_SECRET_TTL_SECONDS", "900"),
             ("PINGID_PROPERTIES_SECRET_ID", "pingid/properties"),
@@ -217,6 +231,8 @@ mod tests {
             read.pingone_base_url.as_deref(),
             Some("http://127.0.0.1:3001")
         );
+        assert_eq!(read.pingone_region, Some(Region::Europe));
+        assert!(settings(&[("PINGONE_REGION", "mars")]).is_err());
         assert_eq!(read.budget, Duration::from_millis(2500));
         assert_eq!(read.secret_ttl, MAX_TTL, "capped at five minutes");
         assert_eq!(

@@ -175,3 +175,25 @@ async fn a_missing_secret_is_a_configuration_error() {
     failed(&devices.call(alice()).await, 500, "CONFIG_UNAVAILABLE");
     assert_eq!(stack.stats(TOKEN).await, 0);
 }
+
+#[tokio::test]
+async fn a_connection_secret_of_another_region_than_the_pinned_one_is_refused() {
+    // Given the demo tenant's secret, which names region NA
+    let stack = Stack::start().await;
+    let pinned_eu = [("PINGONE_REGION", "EU".to_string())];
+    let pinned_na = [("PINGONE_REGION", "NA".to_string())];
+
+    // When a deployment pinned to EU calls PingOne
+    let eu = stack
+        .function_with("readAllDevicesPingID", &pinned_eu)
+        .await;
+    // Then it refuses before asking PingOne anything
+    failed(&eu.call(alice()).await, 500, "CONFIG_UNAVAILABLE");
+    assert_eq!(stack.stats(TOKEN).await, 0);
+
+    // while one pinned to NA works as usual
+    let na = stack
+        .function_with("readAllDevicesPingID", &pinned_na)
+        .await;
+    ok(&na.call(alice()).await);
+}

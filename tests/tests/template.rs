@@ -56,7 +56,10 @@ const RULES: &[Rule] = &[
     ("an alarm on dead-letter depth", dead_letter_alarm),
     ("stage and route throttling", throttling),
     ("optional WAF with a rate-based rule", optional_waf),
-    ("parameters for secrets, KMS key and log level", parameters),
+    (
+        "parameters for secrets, KMS key, region and log level",
+        parameters,
+    ),
     ("outputs the API URL", outputs_api_url),
 ];
 
@@ -199,7 +202,7 @@ fn each_rule_notices_when_the_template_breaks_it() {
         ),
         (
             "the KMS key parameter is dropped",
-            "parameters for secrets, KMS key and log level",
+            "parameters for secrets, KMS key, region and log level",
             |t| remove(t, "/Parameters/SecretsKmsKeyArn"),
         ),
         (
@@ -717,6 +720,7 @@ fn parameters(t: &Template) -> Vec<String> {
         "PingOneConnectionSecretArn",
         "ApiTokensSecretArn",
         "PingIdPropertiesSecretArn",
+        "PingOneRegion",
         "SecretsKmsKeyArn",
         "LogLevel",
         "LogRetentionDays",

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::connection::{Connection, Hosts};
+use super::connection::{Connection, Hosts, Region};
 use super::errors::{map_error, parse_retry_after};
 use super::token::{IssuedToken, TokenCache, TokenKey};
 use super::{Host, Method, PingOne, Request, Response};
@@ -77,6 +77,7 @@ pub struct PingOneClient {
     secrets: Arc<SecretCache>,
     secret_id: String,
     hosts_override: Option<Hosts>,
+    region_pin: Option<Region>,
     tokens: TokenCache,
     resolved: Mutex<Option<Arc<Resolved>>>,
 }
@@ -104,9 +105,16 @@ impl PingOneClient {
             secrets,
             secret_id: secret_id.into(),
             hosts_override: base_url_override.map(Hosts::single),
+            region_pin: None,
             tokens: TokenCache::new(),
             resolved: Mutex::new(None),
         })
+    }
+
+    /// Refuses connection secrets of another region than `region` (`None`: any region).
+    pub fn pinned_to(mut self, region: Option<Region>) -> Self {
+        self.region_pin = region;
+        self
     }
 
     async fn resolve(&self, reread_secret: bool) -> Result<Arc<Resolved>, Error> {
@@ -123,8 +131,9 @@ impl PingOneClient {
         {
             return Ok(current.clone());
         }
-        let connection =
-            Connection::from_secret(secret.expose()).map_err(Error::ConfigUnavailable)?;
+        let connection = Connection::from_secret(secret.expose())
+            .and_then(|connection| connection.in_region(self.region_pin))
+            .map_err(Error::ConfigUnavailable)?;
         let hosts = self
             .hosts_override
             .clone()

@@ -143,6 +143,20 @@ impl Connection {
             region,
         })
     }
+
+    /// The connection, if its region is the one the deployment is pinned to (`PINGONE_REGION`):
+    /// a secret pointing elsewhere is refused rather than followed, so user data goes only to
+    /// the region the deployer chose.
+    pub fn in_region(self, pinned: Option<Region>) -> Result<Self, String> {
+        match pinned {
+            Some(pinned) if pinned != self.region => Err(format!(
+                "the PingOne connection secret names region {:?} but this deployment is pinned \
+                 to {pinned:?} (PINGONE_REGION)",
+                self.region
+            )),
+            _ => Ok(self),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -241,5 +255,22 @@ mod tests {
             r#"{"envId":"../x","clientId":"c","clientSecret":"s","region":"NA"}"#,
         );
         assert!(path.is_err());
+    }
+
+    #[test]
+    fn a_pinned_region_refuses_a_connection_elsewhere() {
+        let connection = Connection::from_secret(
+            r#"{"envId":"env","clientId":"client","clientSecret":"s3cret","region":"NA"}"#,
+        )
+        .unwrap();
+        assert!(connection.clone().in_region(None).is_ok());
+        assert!(
+            connection
+                .clone()
+                .in_region(Some(Region::NorthAmerica))
+                .is_ok()
+        );
+        let refused = connection.in_region(Some(Region::Europe)).unwrap_err();
+        assert!(refused.contains("PINGONE_REGION") && !refused.contains("s3cret"));
     }
 }
