@@ -536,25 +536,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_sqs_record_carrying_the_http_body_is_dispatched_and_not_reported() {
-        // Given a batch whose record body is the HTTP route's request; when it is invoked
-        let (answer, paths) = invoke(HTTP_BODY_RECORD).await;
-        // then PingOne enrolls bob's device and no record is reported failed.
-        assert_eq!(answer.unwrap(), json!({ "batchItemFailures": [] }));
-        assert_eq!(
-            paths,
-            ["users/b0b00000-0000-4000-8000-000000000002/devices"]
-        );
-    }
-
-    #[tokio::test]
-    async fn an_sqs_record_carrying_an_eventbridge_event_dispatches_its_detail() {
-        let (answer, paths) = invoke(EVENTBRIDGE_RECORD).await;
-        assert_eq!(answer.unwrap(), json!({ "batchItemFailures": [] }));
-        assert_eq!(
-            paths,
-            ["users/ca201000-0000-4000-8000-000000000003/devices"]
-        );
+    async fn an_sqs_record_is_dispatched_whether_it_holds_the_http_body_or_an_eventbridge_event() {
+        // Given a record whose body is the HTTP route's request (bob's), and one whose body is an
+        // EventBridge event (carol's in its detail)
+        let cases = [
+            (HTTP_BODY_RECORD, "b0b00000-0000-4000-8000-000000000002"),
+            (EVENTBRIDGE_RECORD, "ca201000-0000-4000-8000-000000000003"),
+        ];
+        for (batch, user) in cases {
+            // when each batch is invoked
+            let (answer, paths) = invoke(batch).await;
+            // then PingOne enrolls the user's device and no record is reported failed.
+            assert_eq!(answer.unwrap(), json!({ "batchItemFailures": [] }));
+            assert_eq!(paths, [format!("users/{user}/devices")]);
+        }
     }
 
     #[tokio::test]

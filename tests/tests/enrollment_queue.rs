@@ -6,7 +6,7 @@
 
 mod support;
 
-use e2e::{Batch, Queue, SqsEventSource};
+use e2e::{Batch, Queue, SqsEventSource, load_event};
 use pingid_sim::demo;
 use serde_json::{Value, json};
 use support::{Function, Stack, assert_no_secret_in_logs, ok};
@@ -125,19 +125,12 @@ fn enrollment(kind: &str, field: &str, contact: &str) -> Value {
     } })
 }
 
-/// An EventBridge event as a rule delivers it to the queue: `detail` is the request.
+/// An EventBridge event as a rule delivers it to the queue (the envelope of the events/
+/// fixture): `detail` is the request.
 fn eventbridge_event(detail: Value) -> Value {
-    json!({
-        "version": "0",
-        "id": "3b5c0f7e-9a1d-4c2b-8e6f-0d4a7b9c1e23",
-        "detail-type": "DeviceEnrollmentRequested",
-        "source": "com.example.hr",
-        "account": "123456789012",
-        "time": "2026-01-01T12:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": detail,
-    })
+    let mut event = load_event("create-device-pingid.eventbridge.json");
+    event["detail"] = detail;
+    event
 }
 
 #[tokio::test]
