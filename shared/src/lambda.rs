@@ -1,4 +1,4 @@
-//! The Lambda adapter: one binary per capability answers three kinds of events.
+//! The Lambda adapter: one binary per capability answers five kinds of events.
 //!
 //! - API Gateway REST API (payload v1) and HTTP API (payload v2) proxy events: the body is the
 //!   request `{"properties": …}`; the answer is a proxy response with the output or the error
@@ -6,22 +6,42 @@
 //! - Direct invocation with the bare `{"properties": …}` object: the answer is the output
 //!   object; a failure fails the invocation with `errorType` = the stable code and
 //!   `errorMessage` = the error body as JSON text.
+//! - EventBridge event (a rule targeting the function): its `detail` is the request, answered
+//!   like a direct invocation, so a failure is a function error and EventBridge's retry policy
+//!   and dead-letter queue apply.
+//! - SQS event (an event source mapping with `FunctionResponseTypes: [ReportBatchItemFailures]`):
+//!   each record's `body` is a request, either `{"properties": …}` or an EventBridge event that
+//!   a rule delivered to the queue (its `detail` is the request). The answer is the partial
+//!   batch response `{"batchItemFailures": [{"itemIdentifier": <messageId>}]}` naming **every**
+//!   record that did not succeed: retryable failures (5xx codes, `RATE_LIMITED`) so SQS
+//!   delivers them again, and permanent ones (validation, duplicate device, a body that is not
+//!   JSON, …) too, so that after the queue's `maxReceiveCount` SQS moves them to the
+//!   dead-letter queue. Nothing is dropped silently: a record leaves the queue only by
+//!   succeeding or by being dead-lettered, where an operator can read and redrive it.
 //!
-//! We decode the two proxy shapes ourselves (a few fields) rather than through `lambda_http`,
-//! so one binary serves all three kinds with no extra dependency tree.
+//! We decode the proxy, SQS and EventBridge shapes ourselves (a few fields each) rather than
+//! through `lambda_http` or `aws_lambda_events`, so one binary serves every kind with no extra
+//! dependency tree.
 
 use base64::Engine;
+use futures_util::StreamExt;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tracing::Instrument;
 
-use crate::capability::{Capability, Handler, Ports, Reply, dispatch, dispatch_json};
+use crate::capability::{Capability, Handler, Ports, Reply, dispatch, dispatch_json, parse_body};
 use crate::config::Settings;
-use crate::error::Error;
+use crate::error::{Error, FieldProblem};
 use crate::telemetry::{self, LogFormat};
 
 /// Largest request body accepted (the inputs are short strings; 64 KiB is generous).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Records of one SQS batch answered at the same time, each within its own time budget. The
+/// enrollment queue's batch size is 10, so a whole batch takes about one budget; a larger batch
+/// is worked through 10 at a time so PingOne never sees more than 10 calls from one sandbox.
+pub const MAX_CONCURRENT_RECORDS: usize = 10;
 
 /// What `main` returns when init fails or the runtime stops.
 pub type RuntimeError = lambda_runtime::Error;
@@ -78,6 +98,21 @@ struct HttpDescription {
     method: String,
 }
 
+/// An SQS event from Lambda's event source mapping, as far as we read it.
+#[derive(Deserialize)]
+struct SqsEvent {
+    #[serde(rename = "Records")]
+    records: Vec<SqsRecord>,
+}
+
+/// One SQS message of the batch.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SqsRecord {
+    message_id: String,
+    body: String,
+}
+
 /// A proxy request reduced to what a capability route needs.
 #[derive(Debug)]
 struct ProxyRequest {
@@ -98,14 +133,80 @@ impl<'a> Function<'a> {
             };
             return Ok(proxy_response(&reply, &correlation_id));
         }
-        let reply = dispatch_json(self.capability, self.ports, payload, &correlation_id).await;
+        if is_sqs_event(&payload) {
+            return self.answer_batch(payload, &correlation_id).await;
+        }
+        if is_eventbridge_event(&payload) {
+            // The event id stays the same across EventBridge's retries; it ties them together.
+            let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or("");
+            tracing::info!(
+                eventId = field("id"),
+                detailType = field("detail-type"),
+                source = field("source"),
+                "EventBridge event"
+            );
+        }
+        let request = request_of(payload);
+        let reply = dispatch_json(self.capability, self.ports, request, &correlation_id).await;
         match reply.error_code {
             None => Ok(reply.body),
-            Some(code) => Err(Diagnostic {
-                error_type: code.to_string(),
-                error_message: reply.body.to_string(),
-            }),
+            Some(_) => Err(failed_invocation(&reply)),
         }
+    }
+
+    /// Answers an SQS batch with the partial batch response (see the module documentation).
+    async fn answer_batch(self, payload: Value, correlation_id: &str) -> Result<Value, Diagnostic> {
+        let Ok(batch) = serde_json::from_value::<SqsEvent>(payload) else {
+            // Without every record's messageId no partial answer is possible: failing the
+            // invocation makes SQS deliver the whole batch again (and dead-letter it in the end).
+            // serde's message is left out: it could quote a body.
+            let error = Error::Validation(vec![FieldProblem::new(
+                "event",
+                "is not an SQS event: every record needs a string messageId and body",
+            )]);
+            return Err(failed_invocation(&Reply::from_error(
+                &error,
+                correlation_id,
+            )));
+        };
+        let failures: Vec<Value> = futures_util::stream::iter(batch.records)
+            .map(|record| self.answer_record(record, correlation_id))
+            .buffered(MAX_CONCURRENT_RECORDS)
+            .filter_map(std::future::ready)
+            .map(|message_id| json!({ "itemIdentifier": message_id }))
+            .collect()
+            .await;
+        Ok(json!({ "batchItemFailures": failures }))
+    }
+
+    /// Answers one SQS record and logs its outcome (never its body: it holds phone numbers and
+    /// e-mail addresses); returns its messageId when it did not succeed.
+    async fn answer_record(self, record: SqsRecord, correlation_id: &str) -> Option<String> {
+        let SqsRecord { message_id, body } = record;
+        // Every line of this record's call carries its messageId (the batch shares a request id).
+        let span =
+            tracing::info_span!("record", requestId = correlation_id, messageId = %message_id);
+        async move {
+            let reply = match decode_body(Some(body), false).and_then(|bytes| parse_body(&bytes)) {
+                Ok(request) => {
+                    let request = request_of(request);
+                    dispatch_json(self.capability, self.ports, request, correlation_id).await
+                }
+                Err(error) => Reply::from_error(&error, correlation_id),
+            };
+            let retryable = reply.status >= 500 || reply.error_code == Some("RATE_LIMITED");
+            tracing::info!(
+                messageId = %message_id,
+                capability = self.capability.id(),
+                outcome = reply.error_code.unwrap_or("OK"),
+                retryable,
+                correlationId = correlation_id,
+                "record answered"
+            );
+            reply.error_code.map(|_| message_id)
+        }
+        .instrument(span)
+        .await
     }
 
     async fn answer_proxy(self, request: ProxyRequest, correlation_id: &str) -> Reply {
@@ -121,9 +222,44 @@ impl<'a> Function<'a> {
     }
 }
 
+/// The invocation error of a failed reply: `errorType` = the code, `errorMessage` = the body.
+fn failed_invocation(reply: &Reply) -> Diagnostic {
+    Diagnostic {
+        error_type: reply.error_code.unwrap_or("INTERNAL").to_string(),
+        error_message: reply.body.to_string(),
+    }
+}
+
+/// Is `payload` an SQS event? Lambda sends non-empty batches from a single event source.
+fn is_sqs_event(payload: &Value) -> bool {
+    let first = payload
+        .get("Records")
+        .and_then(Value::as_array)
+        .and_then(|records| records.first());
+    first
+        .and_then(|record| record.get("eventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:sqs")
+}
+
+/// Is `value` an EventBridge event? A capability request never has these keys.
+fn is_eventbridge_event(value: &Value) -> bool {
+    ["detail-type", "source", "detail"]
+        .iter()
+        .all(|key| value.get(key).is_some())
+}
+
+/// The request an event carries: an EventBridge event's `detail`, else the event itself.
+fn request_of(mut event: Value) -> Value {
+    if is_eventbridge_event(&event) {
+        return event["detail"].take();
+    }
+    event
+}
+
 fn parse_proxy(payload: Value) -> Result<ProxyRequest, Error> {
     let malformed = |e: serde_json::Error| {
-        Error::Validation(vec![crate::error::FieldProblem::new(
+        Error::Validation(vec![FieldProblem::new(
             "event",
             format!("is not an API Gateway proxy event ({e})"),
         )])
@@ -167,7 +303,7 @@ fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Vec<u8>,
         base64::engine::general_purpose::STANDARD
             .decode(body.as_bytes())
             .map_err(|_| {
-                Error::Validation(vec![crate::error::FieldProblem::new(
+                Error::Validation(vec![FieldProblem::new(
                     "body",
                     "is marked base64 but is not valid base64",
                 )])
@@ -200,7 +336,288 @@ fn proxy_response(reply: &Reply, correlation_id: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
     use super::*;
+    use crate::BoxFuture;
+    use crate::budget::Deadline;
+    use crate::pingone::{PingOne, Request, Response};
+    use crate::schema::{EMAIL_PATTERN, Field, Schema};
+    use crate::{Handler, Invocation};
+
+    /// A user PingOne throttles, and one who already has the device being enrolled.
+    const THROTTLED_USER: &str = "7a7a7a7a-0000-4000-8000-000000000429";
+    const ENROLLED_USER: &str = "e0e0e0e0-0000-4000-8000-000000000409";
+
+    /// An SQS batch of one record whose body is the HTTP route's request.
+    const HTTP_BODY_RECORD: &str = r#"{"Records": [{
+        "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+        "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a9HqGfWXh6Wxl6OYoVd3Dgc9Q2xy5Qt0jDTBqjq",
+        "body": "{\"properties\":{\"userId\":\"b0b00000-0000-4000-8000-000000000002\",\"email\":\"bob@example.com\"}}",
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1767268800000",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1767268800012"
+        },
+        "messageAttributes": {},
+        "md5OfBody": "8c9a3e3bd0a5bd3e1a1ea4f2ec0d8c31",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue",
+        "awsRegion": "us-east-1"
+    }]}"#;
+
+    /// An SQS batch of one record that an EventBridge rule delivered: the body is the event.
+    const EVENTBRIDGE_RECORD: &str = r#"{"Records": [{
+        "messageId": "2e1424d4-f796-459a-8184-9c92662be6da",
+        "receiptHandle": "AQEBzWwaftRI0KuVm4tP+/7q1rGgNqicHq9lGfDmKh9aiVRb5qn3zG8gxlSVWq4Z2bVWbUO",
+        "body": "{\"version\":\"0\",\"id\":\"6a7e8feb-b491-4cf7-a9f1-bf3703467718\",\"detail-type\":\"DeviceEnrollmentRequested\",\"source\":\"com.example.hr\",\"account\":\"123456789012\",\"time\":\"2026-01-01T12:00:00Z\",\"region\":\"us-east-1\",\"resources\":[],\"detail\":{\"properties\":{\"userId\":\"ca201000-0000-4000-8000-000000000003\",\"email\":\"carol@example.com\"}}}",
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1767268800000",
+            "SenderId": "AIDAJXNJGGKNS7OSV23OI",
+            "ApproximateFirstReceiveTimestamp": "1767268800009"
+        },
+        "messageAttributes": {},
+        "md5OfBody": "3f1e8b2ed2e59b3a3b1c8a9a6f0f5a61",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue",
+        "awsRegion": "us-east-1"
+    }]}"#;
+
+    /// An SQS batch of one record whose body is not JSON.
+    const NOT_JSON_RECORD: &str = r#"{"Records": [{
+        "messageId": "c80e8021-a70a-42c7-a470-796e1186f753",
+        "receiptHandle": "AQEBJQ+/u6NsnT5t8Q/VbVxgdUl4TMKZ5FqhksRdIQvLBhwNvADoBxYSOVeCBXdnS9P+",
+        "body": "enroll bob please",
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": "1767268800000",
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": "1767268800004"
+        },
+        "messageAttributes": {},
+        "md5OfBody": "0c6d8b1f3a8e5e3c6e1f6c2b2d6b1a0e",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue",
+        "awsRegion": "us-east-1"
+    }]}"#;
+
+    /// Five records: two enrollments (plain and EventBridge), a body that is not JSON, a user
+    /// PingOne throttles (retryable) and a device the user already has (permanent).
+    const MIXED_BATCH: &str = r#"{"Records": [
+        {"messageId": "m-1-plain", "receiptHandle": "AQEB1", "md5OfBody": "a1",
+         "body": "{\"properties\":{\"userId\":\"b0b00000-0000-4000-8000-000000000002\",\"email\":\"bob@example.com\"}}",
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767268800000", "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1767268800001"},
+         "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue", "awsRegion": "us-east-1"},
+        {"messageId": "m-2-eventbridge", "receiptHandle": "AQEB2", "md5OfBody": "a2",
+         "body": "{\"version\":\"0\",\"id\":\"0d9c1b6e-2f5a-4a57-9b8e-6e2b1f0b7c11\",\"detail-type\":\"DeviceEnrollmentRequested\",\"source\":\"com.example.hr\",\"account\":\"123456789012\",\"time\":\"2026-01-01T12:00:00Z\",\"region\":\"us-east-1\",\"resources\":[],\"detail\":{\"properties\":{\"userId\":\"ca201000-0000-4000-8000-000000000003\",\"email\":\"carol@example.com\"}}}",
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767268800000", "SenderId": "AIDAJXNJGGKNS7OSV23OI", "ApproximateFirstReceiveTimestamp": "1767268800001"},
+         "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue", "awsRegion": "us-east-1"},
+        {"messageId": "m-3-not-json", "receiptHandle": "AQEB3", "md5OfBody": "a3",
+         "body": "<enroll user=\"bob\"/>",
+         "attributes": {"ApproximateReceiveCount": "2", "SentTimestamp": "1767268800000", "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1767268800001"},
+         "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue", "awsRegion": "us-east-1"},
+        {"messageId": "m-4-throttled", "receiptHandle": "AQEB4", "md5OfBody": "a4",
+         "body": "{\"properties\":{\"userId\":\"7a7a7a7a-0000-4000-8000-000000000429\",\"email\":\"dave@example.com\"}}",
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767268800000", "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1767268800001"},
+         "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue", "awsRegion": "us-east-1"},
+        {"messageId": "m-5-duplicate", "receiptHandle": "AQEB5", "md5OfBody": "a5",
+         "body": "{\"properties\":{\"userId\":\"e0e0e0e0-0000-4000-8000-000000000409\",\"email\":\"erin@example.com\"}}",
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1767268800000", "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1767268800001"},
+         "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:EnrollmentQueue", "awsRegion": "us-east-1"}
+    ]}"#;
+
+    /// An EventBridge event as a rule targeting the function delivers it.
+    const EVENTBRIDGE_EVENT: &str = r#"{
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "DeviceEnrollmentRequested",
+        "source": "com.example.hr",
+        "account": "123456789012",
+        "time": "2026-01-01T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"properties": {"userId": "b0b00000-0000-4000-8000-000000000002", "email": "bob@example.com"}}
+    }"#;
+
+    /// A capability like `createDevicePingID` for e-mail, small enough to read in a test.
+    struct EnrollEmail;
+
+    static ENROLL_EMAIL_SCHEMA: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(|| {
+        Schema::new(vec![
+            Field::id("userId").required(),
+            Field::string("email").required().pattern(EMAIL_PATTERN),
+        ])
+    });
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct EnrollEmailInput {
+        user_id: String,
+        email: String,
+    }
+
+    impl Handler for EnrollEmail {
+        const ID: &'static str = "enrollEmail";
+        type Input = EnrollEmailInput;
+        type Output = Value;
+
+        fn schema() -> &'static Schema {
+            &ENROLL_EMAIL_SCHEMA
+        }
+
+        async fn handle(
+            &self,
+            invocation: &Invocation<'_>,
+            input: EnrollEmailInput,
+        ) -> Result<Value, Error> {
+            let body = json!({ "type": "EMAIL", "email": input.email });
+            let created = invocation
+                .pingone()
+                .create_device(&input.user_id, body)
+                .await?;
+            Ok(created.body)
+        }
+    }
+
+    /// PingOne as these tests need it: it throttles one user, refuses a duplicate for another,
+    /// and creates the device for anyone else. It keeps the path of every request it got.
+    #[derive(Default)]
+    struct Directory {
+        paths: Mutex<Vec<String>>,
+    }
+
+    impl PingOne for Directory {
+        fn send(&self, request: Request, _: Deadline) -> BoxFuture<'_, Result<Response, Error>> {
+            Box::pin(async move {
+                self.paths.lock().unwrap().push(request.path.clone());
+                if request.path.contains(THROTTLED_USER) {
+                    return Err(Error::RateLimited {
+                        retry_after_seconds: Some(2),
+                    });
+                }
+                if request.path.contains(ENROLLED_USER) {
+                    return Err(Error::Rejected {
+                        message: "The user already has this device.".into(),
+                        details: vec![FieldProblem::new("email", "NOT_UNIQUE")],
+                        ping_one_error_id: None,
+                    });
+                }
+                let body = request.body.unwrap_or_default();
+                Ok(Response {
+                    status: 201,
+                    body: json!({ "id": "d0000000-0000-4000-8000-0000000000e1",
+                        "type": "EMAIL", "email": body["email"], "status": "ACTIVATION_REQUIRED" }),
+                })
+            })
+        }
+    }
+
+    /// Invokes the e-mail enrollment with `payload`; returns the answer and PingOne's requests.
+    async fn invoke(payload: &str) -> (Result<Value, Diagnostic>, Vec<String>) {
+        let directory = Arc::new(Directory::default());
+        let ports = Ports {
+            pingone: directory.clone(),
+            budget: Duration::from_secs(5),
+            legacy: None,
+        };
+        let function = Function {
+            capability: &EnrollEmail,
+            ports: &ports,
+        };
+        let mut context = lambda_runtime::Context::default();
+        context.request_id = "req-7".into();
+        let payload = serde_json::from_str(payload).expect("fixtures are JSON");
+        let answer = function.invoke(LambdaEvent::new(payload, context)).await;
+        let paths = directory.paths.lock().unwrap().clone();
+        (answer, paths)
+    }
+
+    #[tokio::test]
+    async fn an_sqs_record_is_dispatched_whether_it_holds_the_http_body_or_an_eventbridge_event() {
+        // Given a record whose body is the HTTP route's request (bob's), and one whose body is an
+        // EventBridge event (carol's in its detail)
+        let cases = [
+            (HTTP_BODY_RECORD, "b0b00000-0000-4000-8000-000000000002"),
+            (EVENTBRIDGE_RECORD, "ca201000-0000-4000-8000-000000000003"),
+        ];
+        for (batch, user) in cases {
+            // when each batch is invoked
+            let (answer, paths) = invoke(batch).await;
+            // then PingOne enrolls the user's device and no record is reported failed.
+            assert_eq!(answer.unwrap(), json!({ "batchItemFailures": [] }));
+            assert_eq!(paths, [format!("users/{user}/devices")]);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_sqs_record_that_is_not_json_is_reported_without_calling_pingone() {
+        let (answer, paths) = invoke(NOT_JSON_RECORD).await;
+        assert_eq!(
+            answer.unwrap(),
+            json!({ "batchItemFailures": [
+                { "itemIdentifier": "c80e8021-a70a-42c7-a470-796e1186f753" }
+            ] })
+        );
+        assert!(paths.is_empty(), "{paths:?}");
+    }
+
+    #[tokio::test]
+    async fn a_mixed_batch_reports_every_record_that_did_not_succeed_retryable_or_not() {
+        // Given two good enrollments, a body that is not JSON, a throttled user (retryable)
+        // and a duplicate device (permanent); when the batch is invoked
+        let (answer, paths) = invoke(MIXED_BATCH).await;
+        // then exactly the three failures are named, in batch order, so SQS retries the
+        // throttled one and, after maxReceiveCount, dead-letters the ones that never succeed.
+        assert_eq!(
+            answer.unwrap(),
+            json!({ "batchItemFailures": [
+                { "itemIdentifier": "m-3-not-json" },
+                { "itemIdentifier": "m-4-throttled" },
+                { "itemIdentifier": "m-5-duplicate" }
+            ] })
+        );
+        assert_eq!(
+            paths.len(),
+            4,
+            "every JSON record reached PingOne: {paths:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_sqs_event_without_message_ids_fails_the_whole_invocation() {
+        // Given records that cannot be named in a partial answer
+        let event = r#"{"Records": [{"eventSource": "aws:sqs", "body": "{}"}]}"#;
+        // then the invocation fails, so SQS delivers the whole batch again.
+        let (answer, paths) = invoke(event).await;
+        let error = answer.unwrap_err();
+        assert_eq!(error.error_type, "VALIDATION_FAILED");
+        assert!(paths.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_direct_eventbridge_event_answers_its_output_or_fails_the_invocation() {
+        // Given an EventBridge event whose detail enrolls bob: the output comes back
+        let (answer, _) = invoke(EVENTBRIDGE_EVENT).await;
+        assert_eq!(answer.unwrap()["status"], "ACTIVATION_REQUIRED");
+        // Given one for a device the user already has: a function error, so EventBridge's retry
+        // policy and dead-letter queue take over.
+        let duplicate =
+            EVENTBRIDGE_EVENT.replace("b0b00000-0000-4000-8000-000000000002", ENROLLED_USER);
+        let error = invoke(&duplicate).await.0.unwrap_err();
+        assert_eq!(error.error_type, "VALIDATION_FAILED");
+        let body: Value = serde_json::from_str(&error.error_message).unwrap();
+        assert_eq!(body["correlationId"], "req-7");
+    }
+
+    #[tokio::test]
+    async fn a_direct_invocation_still_answers_the_bare_request() {
+        let request = r#"{"properties": {"userId": "b0b00000-0000-4000-8000-000000000002", "email": "bob@example.com"}}"#;
+        let (answer, _) = invoke(request).await;
+        assert_eq!(answer.unwrap()["email"], "bob@example.com");
+    }
 
     #[test]
     fn oversize_bodies_are_refused_before_decoding() {

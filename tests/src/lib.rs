@@ -5,7 +5,10 @@
 //!   [`RuntimeApi`](runtime_api::RuntimeApi) exactly as the Lambda service would (same
 //!   environment variables, same Runtime API), and invokes it with any event.
 //! - [`Moto`] runs `moto_server` from the repository's `.venv` on a free loopback port, so the
-//!   functions' AWS SDK calls (Secrets Manager) hit a real HTTP API.
+//!   functions' AWS SDK calls (Secrets Manager, DynamoDB) hit a real HTTP API; it also serves
+//!   the SQS queues of the event-driven tests.
+//! - [`SqsEventSource`] plays Lambda's SQS event source mapping over a moto queue: batches in,
+//!   partial batch responses honoured, failed records left to SQS's redrive.
 //! - [`Browser`] drives a headless Chromium through ChromeDriver (W3C WebDriver), with a
 //!   virtual WebAuthn authenticator on demand.
 //! - [`events`] builds API Gateway REST (v1) and HTTP API (v2) proxy events and loads the
@@ -16,6 +19,7 @@
 //! Binaries are not built here: run `cargo build --workspace --bins` first (`make test` does).
 
 mod browser;
+mod event_source;
 pub mod events;
 mod function;
 mod moto;
@@ -25,12 +29,13 @@ pub mod runtime_api;
 use std::path::{Path, PathBuf};
 
 pub use browser::{Browser, WAIT_TIMEOUT};
+pub use event_source::{Batch, SqsEventSource, sqs_event};
 pub use events::{
     ApiRequest, PLACEHOLDER_LIVE_ID, PLACEHOLDER_OTP, ProxyResponse, apigw_v1_event,
     apigw_v2_event, load_event, replace_in_strings,
 };
 pub use function::{FunctionProcess, INVOKE_TIMEOUT, Invocation};
-pub use moto::Moto;
+pub use moto::{Moto, Queue, ReceivedMessage};
 
 /// The repository root (the Cargo workspace directory).
 pub fn workspace_root() -> &'static Path {

@@ -1,13 +1,36 @@
-//! `moto_server`: AWS APIs (Secrets Manager, …) over real HTTP on a loopback port.
+//! `moto_server`: AWS APIs (Secrets Manager, DynamoDB, SQS) over real HTTP on a loopback port.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use serde_json::json;
 use tokio::process::Command;
 
 use crate::process::Supervised;
+
+/// A client of the SDK crate `$sdk` for `endpoint` that reads nothing from the environment or
+/// disk (the SDK crates have one `Config` type each, hence a macro rather than a function).
+macro_rules! moto_client {
+    ($sdk:ident, $endpoint:expr) => {{
+        let config = $sdk::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url($endpoint)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "moto",
+            ))
+            .build();
+        $sdk::Client::from_conf(config)
+    }};
+}
 
 /// The region every test uses; moto keeps separate state per region.
 const REGION: &str = "us-east-1";
@@ -23,12 +46,39 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const READY_POLL: Duration = Duration::from_millis(50);
 /// Attempts with a fresh port, in case another process takes the chosen one first.
 const START_ATTEMPTS: usize = 3;
+/// Most messages one `ReceiveMessage` returns (SQS's limit, and Lambda's batch size here).
+const MAX_MESSAGES_PER_RECEIVE: i32 = 10;
 
 /// A running `moto_server`, killed when dropped. Each instance has its own empty state.
 pub struct Moto {
     endpoint: String,
     secrets: aws_sdk_secretsmanager::Client,
+    sqs: aws_sdk_sqs::Client,
     process: Supervised,
+}
+
+/// An SQS queue in moto.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    /// `QueueUrl`: what the SQS calls take.
+    pub url: String,
+    /// `QueueArn`: what a redrive policy and Lambda's SQS events name.
+    pub arn: String,
+}
+
+/// A message as `ReceiveMessage` returned it (with every system attribute).
+#[derive(Debug, Clone)]
+pub struct ReceivedMessage {
+    /// `MessageId`, kept when SQS moves the message to a dead-letter queue.
+    pub message_id: String,
+    /// `ReceiptHandle` of this receive: what `DeleteMessage` takes.
+    pub receipt_handle: String,
+    /// `Body`.
+    pub body: String,
+    /// `MD5OfBody`.
+    pub md5_of_body: String,
+    /// `ApproximateReceiveCount`, `SentTimestamp`, `SenderId`, …
+    pub attributes: BTreeMap<String, String>,
 }
 
 impl Moto {
@@ -52,10 +102,10 @@ impl Moto {
             let endpoint = format!("http://127.0.0.1:{port}");
             match wait_until_ready(&endpoint, &process).await {
                 Ok(()) => {
-                    let secrets = secrets_client(&endpoint);
                     return Ok(Self {
+                        secrets: moto_client!(aws_sdk_secretsmanager, &endpoint),
+                        sqs: moto_client!(aws_sdk_sqs, &endpoint),
                         endpoint,
-                        secrets,
                         process,
                     });
                 }
@@ -108,7 +158,7 @@ impl Moto {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
         };
-        let client = dynamodb_client(&self.endpoint);
+        let client = moto_client!(aws_sdk_dynamodb, &self.endpoint);
         client
             .create_table()
             .table_name(name)
@@ -141,6 +191,152 @@ impl Moto {
             .await
             .with_context(|| format!("updating secret {secret_id} in moto"))?;
         Ok(())
+    }
+
+    /// Creates a standard SQS queue.
+    pub async fn create_queue(&self, name: &str) -> anyhow::Result<Queue> {
+        self.create_queue_with(name, None).await
+    }
+
+    /// Creates a standard SQS queue whose messages move to `dead_letter` once they have been
+    /// received `max_receive_count` times without being deleted (its `RedrivePolicy`).
+    pub async fn create_queue_with_dead_letter_queue(
+        &self,
+        name: &str,
+        dead_letter: &Queue,
+        max_receive_count: u32,
+    ) -> anyhow::Result<Queue> {
+        let policy = json!({
+            "deadLetterTargetArn": dead_letter.arn,
+            "maxReceiveCount": max_receive_count,
+        });
+        self.create_queue_with(name, Some(policy.to_string())).await
+    }
+
+    async fn create_queue_with(
+        &self,
+        name: &str,
+        redrive_policy: Option<String>,
+    ) -> anyhow::Result<Queue> {
+        let mut request = self.sqs.create_queue().queue_name(name);
+        if let Some(policy) = redrive_policy {
+            request = request.attributes(QueueAttributeName::RedrivePolicy, policy);
+        }
+        let created = request
+            .send()
+            .await
+            .with_context(|| format!("creating queue {name} in moto"))?;
+        let url = created
+            .queue_url
+            .with_context(|| format!("moto returned no URL for queue {name}"))?;
+        let arn = self
+            .queue_attribute(&url, QueueAttributeName::QueueArn)
+            .await?;
+        Ok(Queue { url, arn })
+    }
+
+    /// Sends `body` to `queue` and returns the message id.
+    pub async fn send_message(&self, queue: &Queue, body: &str) -> anyhow::Result<String> {
+        let sent = self
+            .sqs
+            .send_message()
+            .queue_url(&queue.url)
+            .message_body(body)
+            .send()
+            .await
+            .with_context(|| format!("sending a message to {}", queue.url))?;
+        sent.message_id.context("moto returned no message id")
+    }
+
+    /// Receives up to 10 visible messages without waiting, hiding them for
+    /// `visibility_timeout` seconds (0: visible again at once, so a retry needs no sleep).
+    pub async fn receive_messages(
+        &self,
+        queue: &Queue,
+        visibility_timeout: i32,
+    ) -> anyhow::Result<Vec<ReceivedMessage>> {
+        let received = self
+            .sqs
+            .receive_message()
+            .queue_url(&queue.url)
+            .max_number_of_messages(MAX_MESSAGES_PER_RECEIVE)
+            .visibility_timeout(visibility_timeout)
+            .wait_time_seconds(0)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .with_context(|| format!("receiving from {}", queue.url))?;
+        received
+            .messages()
+            .iter()
+            .map(|message| {
+                let field = |value: Option<&str>, name: &str| {
+                    value
+                        .map(str::to_owned)
+                        .with_context(|| format!("a received message has no {name}"))
+                };
+                Ok(ReceivedMessage {
+                    message_id: field(message.message_id(), "MessageId")?,
+                    receipt_handle: field(message.receipt_handle(), "ReceiptHandle")?,
+                    body: field(message.body(), "Body")?,
+                    md5_of_body: field(message.md5_of_body(), "MD5OfBody")?,
+                    attributes: message
+                        .attributes()
+                        .into_iter()
+                        .flatten()
+                        .map(|(name, value)| (name.as_str().to_owned(), value.clone()))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the message received with `receipt_handle`.
+    pub async fn delete_message(&self, queue: &Queue, receipt_handle: &str) -> anyhow::Result<()> {
+        self.sqs
+            .delete_message()
+            .queue_url(&queue.url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .with_context(|| format!("deleting a message from {}", queue.url))?;
+        Ok(())
+    }
+
+    /// Messages in `queue`: `(visible, in flight)` (`ApproximateNumberOfMessages`,
+    /// `ApproximateNumberOfMessagesNotVisible`; exact in moto).
+    pub async fn queue_depth(&self, queue: &Queue) -> anyhow::Result<(u64, u64)> {
+        let count = async |name: QueueAttributeName| -> anyhow::Result<u64> {
+            let value = self.queue_attribute(&queue.url, name).await?;
+            value
+                .parse()
+                .with_context(|| format!("a message count that is not a number: {value}"))
+        };
+        Ok((
+            count(QueueAttributeName::ApproximateNumberOfMessages).await?,
+            count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible).await?,
+        ))
+    }
+
+    async fn queue_attribute(&self, url: &str, name: QueueAttributeName) -> anyhow::Result<String> {
+        let attributes = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(name.clone())
+            .send()
+            .await
+            .with_context(|| format!("reading {} of {url}", name.as_str()))?;
+        attributes
+            .attributes()
+            .and_then(|all| all.get(&name))
+            .cloned()
+            .with_context(|| format!("moto returned no {} for {url}", name.as_str()))
+    }
+
+    /// The region moto's resources live in (the `awsRegion` of Lambda's SQS events).
+    pub fn region(&self) -> &'static str {
+        REGION
     }
 
     /// Every line moto logged so far (one per request served).
@@ -187,37 +383,4 @@ async fn wait_until_ready(endpoint: &str, process: &Supervised) -> anyhow::Resul
             () = tokio::time::sleep(READY_POLL) => {}
         }
     }
-}
-
-/// A Secrets Manager client for `endpoint` that reads nothing from the environment or disk.
-fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "moto",
-        ))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
-}
-
-fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            None,
-            None,
-            "moto",
-        ))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
 }

@@ -71,7 +71,8 @@ fn set_otp(event: &mut Value, otp: &str) {
     }
 }
 
-/// What a row is checked against: `(HTTP status or None for direct, output status, error code)`.
+/// What a row is checked against: `(HTTP status or None for direct, output status, error code)`;
+/// for an SQS batch the "error code" is the list of messageIds its answer reports failed.
 type Outcome = (Option<u16>, Option<String>, Option<String>);
 
 /// The outcome, and the output object when the call succeeded.
@@ -83,6 +84,22 @@ fn outcome(invocation: Invocation) -> (Outcome, Option<Value>) {
             .map(str::to_string)
     };
     match invocation {
+        Invocation::Response(answer) if answer.get("batchItemFailures").is_some() => {
+            let failed: Vec<&str> = answer["batchItemFailures"]
+                .as_array()
+                .expect("batchItemFailures is an array")
+                .iter()
+                .map(|failure| {
+                    failure["itemIdentifier"]
+                        .as_str()
+                        .expect("an itemIdentifier")
+                })
+                .collect();
+            (
+                (None, None, (!failed.is_empty()).then(|| failed.join(", "))),
+                None,
+            )
+        }
         Invocation::Response(value)
             if value.get("statusCode").is_some() && value.get("body").is_some() =>
         {
