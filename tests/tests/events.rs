@@ -11,7 +11,7 @@ use e2e::{
     workspace_root,
 };
 use serde_json::Value;
-use support::{FUNCTIONS, Stack};
+use support::{AUTHORIZER, FUNCTIONS, Stack};
 
 /// One row of the README's "Expected outcomes" table.
 #[derive(Debug)]
@@ -56,6 +56,7 @@ fn binary_of(file: &str) -> &'static str {
     FUNCTIONS
         .iter()
         .map(|(_, binary)| *binary)
+        .chain([AUTHORIZER])
         .find(|binary| file.starts_with(&format!("{binary}.")))
         .unwrap_or_else(|| panic!("{file} names no function"))
 }
@@ -174,6 +175,7 @@ async fn every_event_file_gives_the_documented_outcome() {
     for (capability_id, binary) in FUNCTIONS {
         functions.insert(*binary, stack.function(capability_id).await);
     }
+    functions.insert(AUTHORIZER, stack.authorizer_with(&[]).await);
     let mut outputs: HashMap<String, Value> = HashMap::new();
     for row in &rows {
         let mut event = load_event(&row.file);

@@ -60,6 +60,13 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The API authorizer's binary (not a capability: it answers API Gateway's TOKEN events).
+pub const AUTHORIZER: &str = "api-authorizer";
+
+/// The bearer token the stack's API-tokens secret accepts (named `davinci-2026-11`), as in
+/// `events/api-authorizer.token.json`.
+pub const DEMO_API_TOKEN: &str = "demo-davinci-token-0123456789abcdefghijklmnopqrstuv";
+
 /// A simulator, a moto server with the connection secret, and a way to start functions.
 pub struct Stack {
     pub sim: RunningSim,
@@ -69,6 +76,8 @@ pub struct Stack {
     pub properties_arn: String,
     /// The legacy connector's single-use table.
     pub used_once_table: String,
+    /// The API's bearer tokens (`DEMO_API_TOKEN` and a second one, as during a rotation).
+    pub api_tokens_arn: String,
     http: reqwest::Client,
 }
 
@@ -105,12 +114,21 @@ impl Stack {
             .create_used_once_table("pingid-used-once")
             .await
             .expect("table created");
+        let tokens = json!({"tokens": {
+            "davinci-2026-11": DEMO_API_TOKEN,
+            "davinci-2027-05": "next-davinci-token-0123456789abcdefghijklmnopqrst",
+        }});
+        let api_tokens_arn = moto
+            .create_secret("pingid/api-tokens", &tokens.to_string())
+            .await
+            .expect("API tokens stored");
         Stack {
             sim,
             moto,
             secret_arn,
             properties_arn,
             used_once_table,
+            api_tokens_arn,
             http: reqwest::Client::new(),
         }
     }
@@ -122,7 +140,21 @@ impl Stack {
         env.push(("PINGONE_BASE_URL", self.sim.base_url()));
         env.push(("PINGID_PROPERTIES_SECRET_ID", self.properties_arn.clone()));
         env.push(("PINGID_USED_ONCE_TABLE", self.used_once_table.clone()));
+        env.push(("PINGID_API_TOKENS_SECRET_ID", self.api_tokens_arn.clone()));
         env
+    }
+
+    /// Starts the API authorizer's binary, with extra environment.
+    pub async fn authorizer_with(&self, extra: &[(&'static str, String)]) -> Function {
+        let mut env = self.function_env();
+        env.extend_from_slice(extra);
+        let process = FunctionProcess::spawn(AUTHORIZER, &env)
+            .await
+            .expect("the authorizer starts");
+        Function {
+            capability_id: "apiAuthorizer".to_string(),
+            process,
+        }
     }
 
     /// Starts the compiled function binary of `capability_id`.
