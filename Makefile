@@ -30,7 +30,7 @@ CARGO_BUILD_FOR_TESTS := cargo build --workspace --all-targets
 CARGO_TEST := cargo test --workspace
 SAM_VALIDATE := sam validate --lint --template-file template.yaml
 
-.PHONY: help venv browser run test lint validate build bench clean distclean
+.PHONY: help venv browser run test lint validate build contract bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ validate: venv ## check template.yaml with sam validate --lint and cfn-lint
 
 build: ## build every binary (debug)
 	$(CARGO_BUILD)
+
+contract: ## regenerate openapi.yaml and docs/davinci/ from the capability schemas
+	cargo run --quiet -p pingid-local --bin pingid-contract
 
 # Release binaries of every function and of the floor (baseline-echo), measured side by side.
 BENCH_BINARIES := baseline-echo read-all-devices-pingid create-device-authentication-pingid \
