@@ -29,8 +29,14 @@ CARGO_BUILD := cargo build --workspace --bins
 CARGO_BUILD_FOR_TESTS := cargo build --workspace --all-targets
 CARGO_TEST := cargo test --workspace
 SAM_VALIDATE := sam validate --lint --template-file template.yaml
+CFN_LINT := cfn-lint template.yaml
 
-.PHONY: help venv browser run test lint validate build contract bench clean distclean
+# The architecture `make build` compiles for: arm64 (the template's default, Graviton) when the
+# Rust standard library for aarch64-unknown-linux-gnu is installed (`rustup target add
+# aarch64-unknown-linux-gnu`), else this machine's x86_64. Deploy with the same value.
+ARCH ?= $(shell rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu && echo arm64 || echo x86_64)
+
+.PHONY: help venv browser run test lint validate build build-debug contract bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,12 +78,13 @@ browser: ## install Debian's chromium + chromium-driver if missing (for the brow
 run: ## start the local gateway + simulator with the demo tenant (Ctrl-C stops it)
 	cargo run -p pingid-local
 
-test: venv browser ## format check, clippy, build, all tests, template validation
+test: venv browser ## format check, clippy, build, all tests, template checks
 	$(CARGO_FMT_CHECK)
 	$(CARGO_CLIPPY)
 	$(CARGO_BUILD_FOR_TESTS)
 	$(CARGO_TEST)
 	$(SAM_VALIDATE)
+	$(CFN_LINT)
 
 lint: ## format check and clippy (no tests)
 	$(CARGO_FMT_CHECK)
@@ -85,9 +92,19 @@ lint: ## format check and clippy (no tests)
 
 validate: venv ## check template.yaml with sam validate --lint and cfn-lint
 	$(SAM_VALIDATE)
-	cfn-lint template.yaml
+	$(CFN_LINT)
 
-build: ## build every binary (debug)
+# sam build runs `cargo lambda build --release --bin <binary>` for each function of
+# template.yaml (BuildMethod rust-cargolambda) and copies each `bootstrap` into .aws-sam/build,
+# ready for `sam deploy`. Not --cached: with CodeUri "." SAM would hash all of target/.
+build: venv ## build every function for Lambda into .aws-sam/build (ARCH=arm64|x86_64)
+	@echo "building for $(ARCH): deploy with --parameter-overrides Architecture=$(ARCH)"
+	sam build --template-file template.yaml --parameter-overrides Architecture=$(ARCH)
+	@for artifact in .aws-sam/build/*/bootstrap; do \
+	  printf '%-55s %6s KiB\n' "$$artifact" "$$(( $$(stat -c %s "$$artifact") / 1024 ))"; \
+	done
+
+build-debug: ## build every binary (debug, this machine), as the tests run them
 	$(CARGO_BUILD)
 
 contract: ## regenerate openapi.yaml and docs/davinci/ from the capability schemas

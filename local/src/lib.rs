@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use pingid_sim::{RunningSim, SimConfig, Simulator};
 use serde_json::json;
+use shared::auth::ApiTokens;
 use shared::capability::{Reply, dispatch};
 use shared::config::Settings;
 use shared::lambda::MAX_BODY_BYTES;
@@ -95,7 +96,7 @@ struct Gateway {
     capabilities: Vec<Arc<dyn Capability>>,
     legacy_capabilities: Vec<Arc<dyn Capability>>,
     ports: Ports,
-    api_token: String,
+    api_tokens: ApiTokens,
     /// `http://localhost:PORT`: how a browser reaches the gateway (the legacy return page).
     public_base: String,
     returns: legacy_pages::Returns,
@@ -162,7 +163,7 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
         capabilities: capabilities(),
         legacy_capabilities: legacy_capabilities(),
         ports,
-        api_token: config.api_token,
+        api_tokens: ApiTokens::single("local", &config.api_token),
         public_base: format!("http://localhost:{}", addr.port()),
         returns: legacy_pages::Returns::default(),
     });
@@ -274,9 +275,8 @@ impl Gateway {
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
             .unwrap_or("");
-        if !constant_time_eq(presented.as_bytes(), self.api_token.as_bytes()) {
+        if self.api_tokens.admit(presented).is_none() {
             return Err(Error::Unauthorized);
         }
         let capability = capabilities
@@ -290,14 +290,6 @@ impl Gateway {
         }
         Ok(capability)
     }
-}
-
-/// Compares without an early exit, so timing does not reveal how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn respond(reply: &Reply, correlation_id: &str) -> Response {
@@ -316,17 +308,4 @@ fn respond(reply: &Reply, correlation_id: &str) -> Response {
         );
     }
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn token_comparison_needs_every_byte() {
-        assert!(constant_time_eq(b"local-dev-token", b"local-dev-token"));
-        assert!(!constant_time_eq(b"local-dev-tokeN", b"local-dev-token"));
-        assert!(!constant_time_eq(b"local-dev", b"local-dev-token"));
-        assert!(!constant_time_eq(b"", b"local-dev-token"));
-    }
 }

@@ -65,6 +65,14 @@ async fn capabilities_need_the_callers_token() {
     // An unauthenticated caller cannot even learn which capabilities exist
     let (status, _) = post(&local, "noSuchCapability", body, None).await;
     assert_eq!(status, 401);
+    // and none of these calls reached a capability: PingOne was never asked anything
+    let stats: Value = reqwest::get(format!("{}/_sim/stats", local.sim().base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats, json!({}), "{stats}");
 }
 
 #[tokio::test]

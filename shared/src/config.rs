@@ -11,6 +11,7 @@
 //! | `PINGID_USED_ONCE_TABLE` | DynamoDB table recording used PPM responses and passwordless contexts | unset: per-process record |
 //! | `PINGID_LEGACY_RETURN_URL` | the legacy return URL when a request gives no `skRedirectUri` | unset |
 //! | `PINGID_ALLOW_INLINE_PROPERTIES` | `true` lets requests carry `customAuth.pingIdProperties` | `false` |
+//! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub struct Settings {
     pub legacy_return_url: Option<String>,
     /// Whether requests may carry their own properties file.
     pub allow_inline_properties: bool,
+    /// Id of the API-tokens secret (the authorizer's).
+    pub api_tokens_secret_id: Option<String>,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             used_once_table: None,
             legacy_return_url: None,
             allow_inline_properties: false,
+            api_tokens_secret_id: None,
         }
     }
 }
@@ -107,11 +111,13 @@ impl Settings {
                     ));
                 }
             },
+            api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
         })
     }
 
-    /// Builds the ports (clients and caches) once, for every invocation of the process.
-    pub async fn ports(&self) -> Result<Ports, Error> {
+    /// The secret cache over Secrets Manager (or the local secrets file), and the AWS
+    /// configuration it loaded (`None` for a secrets file), built once per process.
+    pub async fn secrets(&self) -> (Arc<SecretCache>, Option<aws_config::SdkConfig>) {
         let (source, aws): (Box<dyn SecretSource>, _) = match &self.secrets_file {
             Some(path) => (Box::new(SecretsFile::new(path)), None),
             None => {
@@ -120,7 +126,12 @@ impl Settings {
                 (Box::new(SecretsManager::new(client)), Some(config))
             }
         };
-        let secrets = Arc::new(SecretCache::new(source, self.secret_ttl));
+        (Arc::new(SecretCache::new(source, self.secret_ttl)), aws)
+    }
+
+    /// Builds the ports (clients and caches) once, for every invocation of the process.
+    pub async fn ports(&self) -> Result<Ports, Error> {
+        let (secrets, aws) = self.secrets().await;
         let pingone = PingOneClient::new(
             secrets.clone(),
             self.connection_secret_id.clone(),
@@ -197,6 +208,7 @@ mod tests {
                 "https://auth.example.com/return",
             ),
             ("PINGID_ALLOW_INLINE_PROPERTIES", "true"),
+            ("PINGID_API_TOKENS_SECRET_ID", "pingid/api-tokens"),
         ])
         .unwrap();
         assert_eq!(read.connection_secret_id, "arn:aws:secretsmanager:x");
@@ -217,6 +229,10 @@ mod tests {
             Some("https://auth.example.com/return")
         );
         assert!(read.allow_inline_properties);
+        assert_eq!(
+            read.api_tokens_secret_id.as_deref(),
+            Some("pingid/api-tokens")
+        );
         assert!(settings(&[("PINGID_ALLOW_INLINE_PROPERTIES", "yes")]).is_err());
     }
 

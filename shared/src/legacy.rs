@@ -12,7 +12,7 @@ pub mod flow;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::BoxFuture;
 use crate::error::Error;
@@ -161,7 +161,7 @@ impl UsedOnce for DynamoUsedOnce {
         use aws_sdk_dynamodb::types::AttributeValue;
         Box::pin(async move {
             let expires = expires_at
-                .duration_since(UNIX_EPOCH)
+                .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or_default();
             let outcome = self

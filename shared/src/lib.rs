@@ -5,6 +5,7 @@
 //! [`lambda::run`]; the local gateway serves the same handlers through
 //! [`capability::dispatch`].
 
+pub mod auth;
 pub mod budget;
 pub mod capability;
 pub mod clock;

@@ -1,0 +1,253 @@
+//! The API's Lambda authorizer (API Gateway `TOKEN` type): admits a request whose
+//! `Authorization` header is `Bearer <an accepted token>` and refuses everything else before any
+//! capability function runs.
+//!
+//! The accepted tokens are the API-tokens secret (`PINGID_API_TOKENS_SECRET_ID`, read through the
+//! shared ≤ 300 s secret cache; see [`shared::auth`]). Answers:
+//! - an accepted token: an `Allow` policy for every method of the API's stage, with the token's
+//!   name as `principalId`. The whole stage, not just the called method, because API Gateway
+//!   caches the policy per token (the template's `ReauthorizeEvery`) and applies it to the
+//!   caller's next requests to any route, all of which take the same credential;
+//! - anything else: the error `Unauthorized`, which API Gateway answers with 401;
+//! - the secret unreadable or malformed: another error, which API Gateway answers with 500.
+//!   Fail closed: without the list of tokens nobody is admitted.
+
+use std::sync::{Arc, Mutex};
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shared::Error;
+use shared::auth::ApiTokens;
+use shared::config::Settings;
+use shared::secrets::SecretCache;
+use shared::telemetry::{self, LogFormat};
+
+/// The message API Gateway turns into a 401 (it must be exactly this).
+pub const UNAUTHORIZED: &str = "Unauthorized";
+
+/// An API Gateway `TOKEN` authorizer event.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenEvent {
+    /// The `Authorization` header as sent (API Gateway's `identitySource`).
+    #[serde(default)]
+    pub authorization_token: String,
+    /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}`.
+    pub method_arn: String,
+}
+
+/// The authorizer's answer to an admitted caller.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Admission {
+    /// The accepted token's name: who called, in API Gateway's logs and `$context`.
+    pub principal_id: String,
+    /// The IAM policy API Gateway enforces (and caches for this token).
+    pub policy_document: Value,
+}
+
+/// Why a request is not admitted.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// No or an unknown credential: 401.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// The tokens could not be read: 500, nobody admitted.
+    #[error("{0}")]
+    Unavailable(Error),
+}
+
+/// The authorizer over its secret, built once per process.
+pub struct Authorizer {
+    secrets: Arc<SecretCache>,
+    secret_id: String,
+    /// The last secret text and its parsed tokens: parsed again only when the cache refetched.
+    parsed: Mutex<Option<(Arc<str>, Arc<ApiTokens>)>>,
+}
+
+impl Authorizer {
+    /// An authorizer reading secret `secret_id` through `secrets`.
+    pub fn new(secrets: Arc<SecretCache>, secret_id: impl Into<String>) -> Self {
+        Self {
+            secrets,
+            secret_id: secret_id.into(),
+            parsed: Mutex::new(None),
+        }
+    }
+
+    /// Admits or refuses one request.
+    pub async fn authorize(&self, event: &TokenEvent) -> Result<Admission, Refusal> {
+        let tokens = self.tokens().await.map_err(Refusal::Unavailable)?;
+        let principal = tokens
+            .admit(&event.authorization_token)
+            .ok_or(Refusal::Unauthorized)?;
+        Ok(Admission {
+            principal_id: principal.to_string(),
+            policy_document: allow_stage(&event.method_arn)?,
+        })
+    }
+
+    async fn tokens(&self) -> Result<Arc<ApiTokens>, Error> {
+        let text = self
+            .secrets
+            .get(&self.secret_id)
+            .await
+            .map_err(|e| Error::ConfigUnavailable(e.to_string()))?;
+        let text = text.expose();
+        let mut parsed = self
+            .parsed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((source, tokens)) = parsed.as_ref()
+            && Arc::ptr_eq(source, text)
+        {
+            return Ok(tokens.clone());
+        }
+        let tokens = Arc::new(ApiTokens::parse(text)?);
+        *parsed = Some((text.clone(), tokens.clone()));
+        Ok(tokens)
+    }
+}
+
+/// `Allow execute-api:Invoke` on every method of the stage `method_arn` belongs to.
+fn allow_stage(method_arn: &str) -> Result<Value, Refusal> {
+    // arn:aws:execute-api:region:account:apiId/stage/METHOD/path…
+    let mut parts = method_arn.splitn(3, '/');
+    let (Some(api), Some(stage)) = (parts.next(), parts.next()) else {
+        return Err(Refusal::Unauthorized);
+    };
+    if !api.starts_with("arn:") || api.split(':').count() != 6 || stage.is_empty() {
+        return Err(Refusal::Unauthorized);
+    }
+    Ok(json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Action": "execute-api:Invoke",
+            "Effect": "Allow",
+            "Resource": format!("{api}/{stage}/*"),
+        }],
+    }))
+}
+
+/// Runs the authorizer as a Lambda function.
+pub async fn run() -> Result<(), lambda_runtime::Error> {
+    telemetry::init(LogFormat::Json);
+    let settings = Settings::from_env()?;
+    let secret_id = settings
+        .api_tokens_secret_id
+        .clone()
+        .ok_or_else(|| Error::ConfigUnavailable("PINGID_API_TOKENS_SECRET_ID is not set".into()))?;
+    let (secrets, _) = settings.secrets().await;
+    let authorizer = Authorizer::new(secrets, secret_id);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<TokenEvent>| {
+        let authorizer = &authorizer;
+        async move {
+            let request_id = event.context.request_id;
+            match authorizer.authorize(&event.payload).await {
+                Ok(admission) => {
+                    tracing::info!(request_id, principal = %admission.principal_id, "admitted");
+                    Ok(admission)
+                }
+                Err(Refusal::Unauthorized) => {
+                    tracing::info!(request_id, "refused: no accepted bearer token");
+                    Err(Diagnostic {
+                        error_type: "Unauthorized".into(),
+                        error_message: UNAUTHORIZED.into(),
+                    })
+                }
+                Err(Refusal::Unavailable(error)) => {
+                    tracing::error!(request_id, code = error.code(), %error, "tokens unavailable");
+                    Err(Diagnostic {
+                        error_type: error.code().into(),
+                        error_message: error.code().into(),
+                    })
+                }
+            }
+        }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::BoxFuture;
+    use shared::secrets::{Secret, SecretError, SecretSource};
+    use std::time::Duration;
+
+    const METHOD_ARN: &str =
+        "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/POST/v1/pingid/readDevice";
+    const TOKEN: &str = "davinci-token-0123456789abcdefghijklmnop";
+
+    struct Fixed(&'static str);
+
+    impl SecretSource for Fixed {
+        fn fetch<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>> {
+            let value = self.0.to_string();
+            Box::pin(async move { Ok(Secret::new(value)) })
+        }
+    }
+
+    fn authorizer(secret: &'static str) -> Authorizer {
+        let cache = SecretCache::new(Box::new(Fixed(secret)), Duration::from_secs(300));
+        Authorizer::new(Arc::new(cache), "pingid/api-tokens")
+    }
+
+    fn event(authorization: &str, method_arn: &str) -> TokenEvent {
+        serde_json::from_value(json!({
+            "type": "TOKEN",
+            "authorizationToken": authorization,
+            "methodArn": method_arn,
+        }))
+        .unwrap()
+    }
+
+    const SECRET: &str = r#"{"tokens": {"davinci": "davinci-token-0123456789abcdefghijklmnop"}}"#;
+
+    #[tokio::test]
+    async fn an_accepted_token_is_allowed_the_whole_stage_under_its_name() {
+        let admission = authorizer(SECRET)
+            .authorize(&event(&format!("Bearer {TOKEN}"), METHOD_ARN))
+            .await
+            .unwrap();
+        assert_eq!(admission.principal_id, "davinci");
+        assert_eq!(
+            admission.policy_document["Statement"][0]["Resource"],
+            "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/*"
+        );
+        assert_eq!(admission.policy_document["Statement"][0]["Effect"], "Allow");
+    }
+
+    #[tokio::test]
+    async fn a_missing_or_unknown_token_is_unauthorized() {
+        for authorization in ["", "Bearer ", "Bearer not-the-token-0123456789abcdefghij"] {
+            let refusal = authorizer(SECRET)
+                .authorize(&event(authorization, METHOD_ARN))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(refusal, Refusal::Unauthorized),
+                "{authorization:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_method_arn_that_is_not_one_is_unauthorized() {
+        let refusal = authorizer(SECRET)
+            .authorize(&event(&format!("Bearer {TOKEN}"), "not-an-arn"))
+            .await
+            .unwrap_err();
+        assert!(matches!(refusal, Refusal::Unauthorized));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_secret_admits_nobody() {
+        let refusal = authorizer(r#"{"tokens": {"short": "abc"}}"#)
+            .authorize(&event("Bearer abc", METHOD_ARN))
+            .await
+            .unwrap_err();
+        assert!(matches!(refusal, Refusal::Unavailable(_)));
+    }
+}

@@ -1,0 +1,896 @@
+//! The deployment rules of `template.yaml`, checked on the template as written and on what SAM
+//! turns it into (SAM's own translator, offline, through `tests/template/sam_transform.py` in the
+//! repository's `.venv`): what a security reviewer signs off, kept true by a test.
+//!
+//! Each rule is a function listing its violations. The last test breaks the template in one
+//! place per rule and checks that exactly that rule notices, so no rule passes vacuously.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use e2e::workspace_root;
+use serde_json::{Map, Value, json};
+
+/// Both shapes of one template.
+struct Template {
+    written: Value,
+    transformed: Value,
+}
+
+type Rule = (&'static str, fn(&Template) -> Vec<String>);
+
+/// Every rule, by the name a violation is reported under.
+const RULES: &[Rule] = &[
+    (
+        "every route but /health needs the bearer token",
+        routes_need_the_token,
+    ),
+    ("one function per capability", one_function_per_capability),
+    ("arm64 on provided.al2023", arm64_on_al2023),
+    ("memory and timeout within the budget", memory_and_timeout),
+    ("X-Ray tracing", tracing_on),
+    (
+        "a log group with retention per function",
+        log_groups_with_retention,
+    ),
+    ("an errors alarm per function", errors_alarm_per_function),
+    (
+        "default log level not debug or trace",
+        quiet_logs_by_default,
+    ),
+    ("no secret readable on Resource '*'", no_wildcard_secrets),
+    ("each function reads only its secrets", only_needed_secrets),
+    (
+        "kms:Decrypt only via Secrets Manager",
+        kms_via_secrets_manager,
+    ),
+    (
+        "DynamoDB and SQS actions scoped, no broad managed policy",
+        scoped_data_access,
+    ),
+    (
+        "queues dead-letter after a few receives",
+        dead_letter_and_redrive,
+    ),
+    ("an alarm on dead-letter depth", dead_letter_alarm),
+    ("stage and route throttling", throttling),
+    ("optional WAF with a rate-based rule", optional_waf),
+    ("parameters for secrets, KMS key and log level", parameters),
+    ("outputs the API URL", outputs_api_url),
+];
+
+#[test]
+fn the_template_keeps_every_deployment_rule() {
+    let template = transform_file();
+    let mut report = Vec::new();
+    for (name, rule) in RULES {
+        for violation in rule(&template) {
+            report.push(format!("{name}: {violation}"));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "template.yaml breaks {} rule(s):\n{}",
+        report.len(),
+        report.join("\n")
+    );
+}
+
+#[test]
+fn each_rule_notices_when_the_template_breaks_it() {
+    let written = transform_file().written;
+    type Breakage = (&'static str, &'static str, fn(&mut Value));
+    let breakages: &[Breakage] = &[
+        (
+            "readDevice's route loses its authorizer",
+            "every route but /health needs the bearer token",
+            |t| {
+                remove(
+                    t,
+                    "/Resources/ReadDeviceFunction/Properties/Events/Api/Properties/Auth",
+                )
+            },
+        ),
+        (
+            "a function is dropped",
+            "one function per capability",
+            |t| remove(t, "/Resources/ReadPairingKeyFunction"),
+        ),
+        (
+            "the default architecture becomes x86_64",
+            "arm64 on provided.al2023",
+            |t| set(t, "/Parameters/Architecture/Default", json!("x86_64")),
+        ),
+        (
+            "the timeout drops under the 5 s budget",
+            "memory and timeout within the budget",
+            |t| set(t, "/Globals/Function/Timeout", json!(3)),
+        ),
+        ("tracing passes through", "X-Ray tracing", |t| {
+            set(t, "/Globals/Function/Tracing", json!("PassThrough"))
+        }),
+        (
+            "a log group keeps logs forever",
+            "a log group with retention per function",
+            |t| remove(t, "/Resources/ReadDeviceLogs/Properties/RetentionInDays"),
+        ),
+        ("an alarm is dropped", "an errors alarm per function", |t| {
+            remove(t, "/Resources/DeleteDeviceErrors")
+        }),
+        (
+            "the default log level is debug",
+            "default log level not debug or trace",
+            |t| set(t, "/Parameters/LogLevel/Default", json!("debug")),
+        ),
+        (
+            "the connection secret policy grants '*'",
+            "no secret readable on Resource '*'",
+            |t| {
+                set(
+                    t,
+                    "/Resources/PingOneConnectionReadPolicy/Properties/PolicyDocument/Statement/0/Resource",
+                    json!("*"),
+                )
+            },
+        ),
+        (
+            "readDevice may also read the API tokens",
+            "each function reads only its secrets",
+            |t| {
+                let policies = t
+                    .pointer_mut("/Resources/ReadDeviceFunction/Properties/Policies")
+                    .and_then(Value::as_array_mut)
+                    .expect("readDevice has policies");
+                policies.push(json!({"Ref": "ApiTokensReadPolicy"}));
+            },
+        ),
+        (
+            "kms:Decrypt loses its kms:ViaService condition",
+            "kms:Decrypt only via Secrets Manager",
+            |t| {
+                remove(
+                    t,
+                    "/Resources/PingOneConnectionReadPolicy/Properties/PolicyDocument/Statement/1/Fn::If/1/Condition",
+                )
+            },
+        ),
+        (
+            "the queue consumer may read every queue",
+            "DynamoDB and SQS actions scoped, no broad managed policy",
+            |t| {
+                set(
+                    t,
+                    "/Resources/EnrollmentQueueConsumePolicy/Properties/PolicyDocument/Statement/0/Resource",
+                    json!("*"),
+                )
+            },
+        ),
+        (
+            "the queue loses its redrive policy",
+            "queues dead-letter after a few receives",
+            |t| remove(t, "/Resources/EnrollmentQueue/Properties/RedrivePolicy"),
+        ),
+        (
+            "the dead-letter alarm is dropped",
+            "an alarm on dead-letter depth",
+            |t| remove(t, "/Resources/EnrollmentDeadLetterQueueDepth"),
+        ),
+        (
+            "the OTP route loses its own throttling",
+            "stage and route throttling",
+            |t| {
+                let settings = t
+                    .pointer_mut("/Resources/PingIdApi/Properties/MethodSettings")
+                    .and_then(Value::as_array_mut)
+                    .expect("the API has method settings");
+                settings.retain(|s| {
+                    !s["ResourcePath"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("validateOtp")
+                });
+            },
+        ),
+        (
+            "the web ACL loses its rate-based rule",
+            "optional WAF with a rate-based rule",
+            |t| set(t, "/Resources/WebAcl/Properties/Rules", json!([])),
+        ),
+        (
+            "the KMS key parameter is dropped",
+            "parameters for secrets, KMS key and log level",
+            |t| remove(t, "/Parameters/SecretsKmsKeyArn"),
+        ),
+        (
+            "the API URL output is dropped",
+            "outputs the API URL",
+            |t| remove(t, "/Outputs/ApiUrl"),
+        ),
+    ];
+    let covered: BTreeSet<&str> = breakages.iter().map(|(_, rule, _)| *rule).collect();
+    let all: BTreeSet<&str> = RULES.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        covered, all,
+        "every rule has a breakage that proves it can fail"
+    );
+
+    let variants: Vec<Value> = breakages
+        .iter()
+        .map(|(_, _, breakage)| {
+            let mut variant = written.clone();
+            breakage(&mut variant);
+            variant
+        })
+        .collect();
+    let transformed = transform_many(&variants);
+    for ((what, expected, _), template) in breakages.iter().zip(transformed) {
+        let noticed: Vec<&str> = RULES
+            .iter()
+            .filter(|(_, rule)| !rule(&template).is_empty())
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(
+            noticed.contains(expected),
+            "when {what}, the rule \"{expected}\" should notice; noticed: {noticed:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules
+
+fn routes_need_the_token(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let body = &t.transformed["Resources"]["PingIdApi"]["Properties"]["Body"];
+    let Some(paths) = body["paths"].as_object() else {
+        return vec!["the API has no paths".into()];
+    };
+    for (path, methods) in paths {
+        for (method, operation) in methods.as_object().into_iter().flatten() {
+            let operation = unless_condition(operation);
+            let security = &operation["security"];
+            if path == "/health" && method == "get" {
+                if !security.is_null() && security != &json!([]) {
+                    problems.push(format!("GET /health must be open, has {security}"));
+                }
+            } else if security != &json!([{ "BearerToken": [] }]) {
+                problems.push(format!(
+                    "{} {path} does not require BearerToken (security {security})",
+                    method.to_uppercase()
+                ));
+            }
+        }
+    }
+    if !paths.contains_key("/health") {
+        problems.push("no GET /health".into());
+    }
+    let scheme = &body["components"]["securitySchemes"]["BearerToken"];
+    let authorizer = &scheme["x-amazon-apigateway-authorizer"];
+    if authorizer["type"] != "token"
+        || scheme["name"] != "Authorization"
+        || !authorizer["authorizerUri"]
+            .to_string()
+            .contains("\"ApiAuthorizerFunction\",\"Arn\"")
+    {
+        problems.push(format!(
+            "BearerToken must be a TOKEN authorizer on the Authorization header backed by ApiAuthorizerFunction: {scheme}"
+        ));
+    }
+    problems
+}
+
+fn one_function_per_capability(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let crates: BTreeSet<String> = std::fs::read_dir(workspace_root().join("functions"))
+        .expect("functions/ is readable")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().join("Cargo.toml").is_file())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut binaries = BTreeMap::new();
+    for (logical, function) in functions(&t.written) {
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if function["Metadata"]["BuildMethod"] != "rust-cargolambda" {
+            problems.push(format!("{logical} is not built with rust-cargolambda"));
+        }
+        if let Some(other) = binaries.insert(binary.clone(), logical.clone()) {
+            problems.push(format!("{logical} and {other} both run {binary}"));
+        }
+        let events = function["Properties"]["Events"].as_object();
+        let routes: Vec<&Value> = events
+            .into_iter()
+            .flatten()
+            .filter(|(_, event)| event["Type"] == "Api")
+            .map(|(_, event)| &event["Properties"])
+            .collect();
+        let expected_routes = usize::from(binary != "api-authorizer");
+        if routes.len() != expected_routes
+            || routes.iter().any(|route| {
+                route["Method"] != "post"
+                    || !route["Path"].as_str().is_some_and(|path| {
+                        path.starts_with("/v1/pingid/") || path.starts_with("/v1/pingid-legacy/")
+                    })
+            })
+        {
+            problems.push(format!(
+                "{logical} must have {expected_routes} POST /v1/pingid[-legacy]/<capability> route(s)"
+            ));
+        }
+    }
+    let built: BTreeSet<String> = binaries.into_keys().collect();
+    for missing in crates.difference(&built) {
+        problems.push(format!(
+            "functions/{missing} has no function in the template"
+        ));
+    }
+    for extra in built.difference(&crates) {
+        problems.push(format!("binary {extra} has no crate under functions/"));
+    }
+    problems
+}
+
+fn arm64_on_al2023(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let globals = &t.written["Globals"]["Function"];
+    if globals["Runtime"] != "provided.al2023" {
+        problems.push(format!("runtime {}", globals["Runtime"]));
+    }
+    if globals["Architectures"] != json!([{ "Ref": "Architecture" }])
+        || t.written["Parameters"]["Architecture"]["Default"] != "arm64"
+    {
+        problems.push("architecture must be the Architecture parameter, arm64 by default".into());
+    }
+    for (logical, function) in functions(&t.written) {
+        for key in ["Runtime", "Architectures"] {
+            if !function["Properties"][key].is_null() {
+                problems.push(format!("{logical} overrides {key}"));
+            }
+        }
+    }
+    problems
+}
+
+fn memory_and_timeout(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    // shared::budget answers within 5 s; the function needs that plus init; API Gateway gives
+    // up at 29 s.
+    for (logical, function) in lambda_functions(&t.transformed) {
+        let props = &function["Properties"];
+        let memory = props["MemorySize"].as_u64().unwrap_or(0);
+        let timeout = props["Timeout"].as_u64().unwrap_or(0);
+        if !(128..=256).contains(&memory) {
+            problems.push(format!(
+                "{logical}: MemorySize {memory} (bench: peak RSS 14 MiB)"
+            ));
+        }
+        let floor = if logical == "ApiAuthorizerFunction" {
+            2
+        } else {
+            6
+        };
+        if !(floor..=29).contains(&timeout) {
+            problems.push(format!(
+                "{logical}: Timeout {timeout} outside {floor}..=29 s"
+            ));
+        }
+    }
+    problems
+}
+
+fn tracing_on(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (logical, function) in lambda_functions(&t.transformed) {
+        if function["Properties"]["TracingConfig"]["Mode"] != "Active" {
+            problems.push(format!("{logical} is not traced"));
+        }
+    }
+    if t.written["Resources"]["PingIdApi"]["Properties"]["TracingEnabled"] != true {
+        problems.push("the API stage is not traced".into());
+    }
+    problems
+}
+
+fn log_groups_with_retention(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let resources = &t.written["Resources"];
+    for (logical, function) in functions(&t.written) {
+        let group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"].as_str();
+        let Some(group) = group else {
+            problems.push(format!("{logical} has no log group of its own"));
+            continue;
+        };
+        let resource = &resources[group];
+        if resource["Type"] != "AWS::Logs::LogGroup" {
+            problems.push(format!("{logical}: {group} is not a log group"));
+        }
+        if resource["Properties"]["RetentionInDays"].is_null() {
+            problems.push(format!("{group} keeps logs forever"));
+        }
+        if resource["Condition"] != function["Condition"] {
+            problems.push(format!("{group} is not deployed with {logical}"));
+        }
+    }
+    problems
+}
+
+fn errors_alarm_per_function(t: &Template) -> Vec<String> {
+    let alarmed: BTreeSet<String> = of_type(&t.written, "AWS::CloudWatch::Alarm")
+        .filter(|(_, alarm)| {
+            alarm["Properties"]["Namespace"] == "AWS/Lambda"
+                && alarm["Properties"]["MetricName"] == "Errors"
+        })
+        .filter_map(|(_, alarm)| {
+            alarm["Properties"]["Dimensions"][0]["Value"]["Ref"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    functions(&t.written)
+        .filter(|(logical, _)| !alarmed.contains(logical.as_str()))
+        .map(|(logical, _)| format!("{logical} has no Errors alarm"))
+        .collect()
+}
+
+fn quiet_logs_by_default(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let default = &t.written["Parameters"]["LogLevel"]["Default"];
+    if default != "info" && default != "warn" && default != "error" {
+        problems.push(format!("LogLevel defaults to {default}"));
+    }
+    for (logical, function) in lambda_functions(&t.transformed) {
+        if !function["Properties"]["Environment"]["Variables"]["RUST_LOG"].is_null() {
+            problems.push(format!(
+                "{logical} sets RUST_LOG (it would lift the SDK's log level)"
+            ));
+        }
+    }
+    problems
+}
+
+fn no_wildcard_secrets(t: &Template) -> Vec<String> {
+    statements(&t.transformed)
+        .into_iter()
+        .filter(|(_, statement)| actions(statement).any(|a| a.starts_with("secretsmanager:")))
+        .filter_map(|(owner, statement)| {
+            let only_get = actions(&statement).all(|a| a == "secretsmanager:GetSecretValue");
+            let resource = &statement["Resource"];
+            let one_parameter = resource["Ref"]
+                .as_str()
+                .is_some_and(|name| name.ends_with("SecretArn"));
+            (!only_get || !one_parameter).then(|| {
+                format!(
+                    "{owner}: {:?} on {resource} (want GetSecretValue on one secret ARN parameter)",
+                    actions(&statement).collect::<Vec<_>>()
+                )
+            })
+        })
+        .collect()
+}
+
+fn only_needed_secrets(t: &Template) -> Vec<String> {
+    let resources = &t.transformed["Resources"];
+    let mut problems = Vec::new();
+    for (logical, function) in lambda_functions(&t.transformed) {
+        let needed: BTreeSet<String> = function["Properties"]["Environment"]["Variables"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(name, _)| name.ends_with("_SECRET_ID"))
+            .filter_map(|(_, value)| value["Ref"].as_str().map(String::from))
+            .collect();
+        let role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap_or_default();
+        let mut readable = BTreeSet::new();
+        for (_, statement) in role_statements(resources, role) {
+            if actions(&statement).any(|a| a.starts_with("secretsmanager:"))
+                && let Some(secret) = statement["Resource"]["Ref"].as_str()
+            {
+                readable.insert(secret.to_string());
+            }
+        }
+        if readable != needed {
+            problems.push(format!(
+                "{logical} may read {readable:?} but its configuration names {needed:?}"
+            ));
+        }
+    }
+    problems
+}
+
+fn kms_via_secrets_manager(t: &Template) -> Vec<String> {
+    statements(&t.transformed)
+        .into_iter()
+        .filter(|(_, statement)| actions(statement).any(|a| a.starts_with("kms:")))
+        .filter_map(|(owner, statement)| {
+            let via = statement["Condition"]["StringEquals"]["kms:ViaService"].to_string();
+            let ok = actions(&statement).all(|a| a == "kms:Decrypt")
+                && statement["Resource"] == json!({ "Ref": "SecretsKmsKeyArn" })
+                && via.contains("secretsmanager.");
+            (!ok).then(|| format!("{owner}: {statement}"))
+        })
+        .collect()
+}
+
+fn scoped_data_access(t: &Template) -> Vec<String> {
+    let resources = &t.transformed["Resources"];
+    let mut problems: Vec<String> = statements(&t.transformed)
+        .into_iter()
+        .filter(|(_, statement)| {
+            actions(statement).any(|a| a.starts_with("dynamodb:") || a.starts_with("sqs:"))
+        })
+        .filter(|(_, statement)| statement["Effect"] == "Allow")
+        // Resource policies (the queue's, for EventBridge) name a principal, not a function.
+        .filter(|(_, statement)| statement.get("Principal").is_none())
+        .filter_map(|(owner, statement)| {
+            let target = statement["Resource"]["Fn::GetAtt"][0]
+                .as_str()
+                .unwrap_or("");
+            let kind = resources[target]["Type"].as_str().unwrap_or("");
+            let ok = matches!(kind, "AWS::DynamoDB::Table" | "AWS::SQS::Queue");
+            (!ok).then(|| {
+                format!(
+                    "{owner}: {} on {}",
+                    statement["Action"], statement["Resource"]
+                )
+            })
+        })
+        .collect();
+    // AWS's managed policies a function may carry: logging and X-Ray (neither has a resource
+    // to scope to). SAM's SQS event would add AWSLambdaSQSQueueExecutionRole (every queue).
+    const ALLOWED: &[&str] = &[
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+    ];
+    for (logical, role) in of_type(&t.transformed, "AWS::IAM::Role") {
+        for arn in role["Properties"]["ManagedPolicyArns"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(arn) = arn.as_str()
+                && !ALLOWED.contains(&arn)
+            {
+                problems.push(format!("{logical} carries {arn}"));
+            }
+        }
+    }
+    problems
+}
+
+fn dead_letter_and_redrive(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let resources = &t.written["Resources"];
+    let targets: BTreeSet<String> = of_type(&t.written, "AWS::SQS::Queue")
+        .filter_map(|(_, queue)| {
+            queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    let consumed: Vec<(String, &Value)> =
+        of_type(&t.written, "AWS::Lambda::EventSourceMapping").collect();
+    for (logical, queue) in of_type(&t.written, "AWS::SQS::Queue") {
+        if targets.contains(&logical) {
+            let retention = queue["Properties"]["MessageRetentionPeriod"].as_u64();
+            if retention != Some(14 * 24 * 3600) {
+                problems.push(format!(
+                    "dead-letter queue {logical} keeps records {retention:?} s, not 14 days"
+                ));
+            }
+            continue;
+        }
+        let redrive = &queue["Properties"]["RedrivePolicy"];
+        let target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap_or("");
+        let receives = redrive["maxReceiveCount"].as_u64().unwrap_or(0);
+        if resources[target]["Type"] != "AWS::SQS::Queue" || !(1..=5).contains(&receives) {
+            problems.push(format!(
+                "{logical} must redrive to a dead-letter queue after 1-5 receives: {redrive}"
+            ));
+        }
+        for (mapping, source) in &consumed {
+            let props = &source["Properties"];
+            if props["EventSourceArn"]["Fn::GetAtt"][0] != logical.as_str() {
+                continue;
+            }
+            if props["FunctionResponseTypes"] != json!(["ReportBatchItemFailures"]) {
+                problems.push(format!("{mapping} does not report partial batch failures"));
+            }
+            let function = props["FunctionName"]["Ref"].as_str().unwrap_or("");
+            let timeout = resources[function]["Properties"]["Timeout"]
+                .as_u64()
+                .or_else(|| t.written["Globals"]["Function"]["Timeout"].as_u64())
+                .unwrap_or(0);
+            let visibility = queue["Properties"]["VisibilityTimeout"]
+                .as_u64()
+                .unwrap_or(30);
+            if visibility < 6 * timeout {
+                problems.push(format!(
+                    "{logical}: visibility {visibility} s < 6 × {function}'s {timeout} s"
+                ));
+            }
+        }
+    }
+    if targets.is_empty() {
+        problems.push("no queue has a dead-letter queue".into());
+    }
+    problems
+}
+
+fn dead_letter_alarm(t: &Template) -> Vec<String> {
+    let alarmed: BTreeSet<String> = of_type(&t.written, "AWS::CloudWatch::Alarm")
+        .filter(|(_, alarm)| {
+            alarm["Properties"]["Namespace"] == "AWS/SQS"
+                && alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        })
+        .filter_map(|(_, alarm)| {
+            alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    of_type(&t.written, "AWS::SQS::Queue")
+        .filter_map(|(_, queue)| {
+            queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                .as_str()
+                .map(String::from)
+        })
+        .filter(|dlq| !alarmed.contains(dlq))
+        .map(|dlq| format!("no depth alarm on {dlq}"))
+        .collect()
+}
+
+fn throttling(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let settings = t.written["Resources"]["PingIdApi"]["Properties"]["MethodSettings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let stage = settings
+        .iter()
+        .find(|s| s["ResourcePath"] == "/*" && s["HttpMethod"] == "*");
+    match stage {
+        Some(stage) => {
+            if stage["ThrottlingRateLimit"].is_null() || stage["ThrottlingBurstLimit"].is_null() {
+                problems.push("the stage has no throttling".into());
+            }
+            if stage["DataTraceEnabled"] != false {
+                problems.push("execution logs with bodies must be off".into());
+            }
+        }
+        None => problems.push("no stage-wide method settings".into()),
+    }
+    // The routes that check what a user typed or signed get their own, lower limits.
+    for capability in [
+        "validateOtpDeviceAuthentication",
+        "activateDevice",
+        "validateAssertionDeviceAuthentication",
+    ] {
+        let path = format!("/~1v1~1pingid~1{capability}");
+        let route = settings.iter().find(|s| s["ResourcePath"] == path.as_str());
+        if route.is_none_or(|r| {
+            r["ThrottlingRateLimit"] != json!({ "Ref": "CheckThrottlingRateLimit" })
+                || r["ThrottlingBurstLimit"] != json!({ "Ref": "CheckThrottlingBurstLimit" })
+        }) {
+            problems.push(format!("{capability} has no route throttling of its own"));
+        }
+    }
+    problems
+}
+
+fn optional_waf(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    if t.written["Parameters"]["EnableWaf"]["Default"] != "false" {
+        problems.push("EnableWaf must be a parameter (off by default)".into());
+    }
+    let acl = &t.written["Resources"]["WebAcl"];
+    let rate_rule = acl["Properties"]["Rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|rule| {
+            rule["Statement"]["RateBasedStatement"]["Limit"] == json!({ "Ref": "WafRateLimit" })
+                && rule["Action"]["Block"].is_object()
+        });
+    if acl["Condition"] != "UseWaf" || !rate_rule {
+        problems.push("the web ACL must be conditional with a blocking rate-based rule".into());
+    }
+    let association = &t.written["Resources"]["WebAclAssociation"];
+    if association["Condition"] != "UseWaf"
+        || !association["Properties"]["ResourceArn"]
+            .to_string()
+            .contains("/stages/Prod")
+    {
+        problems.push("the web ACL must be associated with the API stage".into());
+    }
+    problems
+}
+
+fn parameters(t: &Template) -> Vec<String> {
+    [
+        "PingOneConnectionSecretArn",
+        "ApiTokensSecretArn",
+        "PingIdPropertiesSecretArn",
+        "SecretsKmsKeyArn",
+        "LogLevel",
+        "LogRetentionDays",
+        "Architecture",
+    ]
+    .into_iter()
+    .filter(|name| t.written["Parameters"][name].is_null())
+    .map(|name| format!("no parameter {name}"))
+    .collect()
+}
+
+fn outputs_api_url(t: &Template) -> Vec<String> {
+    let url = t.written["Outputs"]["ApiUrl"]["Value"].to_string();
+    if url.contains("execute-api") && url.contains("PingIdApi") {
+        Vec::new()
+    } else {
+        vec![format!("ApiUrl output missing or not the API's URL: {url}")]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading templates
+
+fn of_type<'a>(template: &'a Value, kind: &'a str) -> impl Iterator<Item = (String, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(move |(_, resource)| resource["Type"] == kind)
+        .map(|(logical, resource)| (logical.clone(), resource))
+}
+
+fn functions(template: &Value) -> impl Iterator<Item = (String, &Value)> {
+    of_type(template, "AWS::Serverless::Function")
+}
+
+fn lambda_functions(template: &Value) -> impl Iterator<Item = (String, &Value)> {
+    of_type(template, "AWS::Lambda::Function")
+}
+
+/// `Fn::If [condition, value, AWS::NoValue]` → value: what is deployed when the condition holds.
+fn unless_condition(value: &Value) -> &Value {
+    match value.get("Fn::If").and_then(Value::as_array) {
+        Some(branches) if branches.len() == 3 => &branches[1],
+        _ => value,
+    }
+}
+
+/// Every IAM statement of the transformed template, with the resource it belongs to.
+fn statements(template: &Value) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    for (logical, resource) in template["Resources"].as_object().into_iter().flatten() {
+        let props = &resource["Properties"];
+        let mut documents = vec![&props["PolicyDocument"]];
+        for policy in props["Policies"].as_array().into_iter().flatten() {
+            documents.push(&policy["PolicyDocument"]);
+        }
+        for document in documents {
+            for statement in document["Statement"].as_array().into_iter().flatten() {
+                let statement = unless_condition(statement);
+                if statement.is_object() {
+                    found.push((logical.clone(), statement.clone()));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The statements a role grants: its inline policies and the template's managed policies it
+/// attaches.
+fn role_statements(resources: &Value, role: &str) -> Vec<(String, Value)> {
+    let mut owners = vec![role.to_string()];
+    for arn in resources[role]["Properties"]["ManagedPolicyArns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(policy) = arn["Ref"].as_str() {
+            owners.push(policy.to_string());
+        }
+    }
+    let only_owners: Map<String, Value> = owners
+        .iter()
+        .filter_map(|owner| resources.get(owner).map(|r| (owner.clone(), r.clone())))
+        .collect();
+    statements(&json!({ "Resources": only_owners }))
+}
+
+fn actions(statement: &Value) -> impl Iterator<Item = &str> {
+    let action = &statement["Action"];
+    let list: Vec<&str> = match action {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    list.into_iter()
+}
+
+fn remove(template: &mut Value, pointer: &str) {
+    let (parent, key) = pointer.rsplit_once('/').expect("a pointer with a parent");
+    let removed = match template.pointer_mut(parent) {
+        Some(Value::Object(map)) => map.remove(key),
+        _ => None,
+    };
+    assert!(removed.is_some(), "{pointer} is not in the template");
+}
+
+fn set(template: &mut Value, pointer: &str, value: Value) {
+    *template
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("{pointer} is not in the template")) = value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SAM's translator
+
+fn python() -> std::path::PathBuf {
+    let python = workspace_root().join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run `make venv` (SAM's translator comes with aws-sam-cli)",
+        python.display()
+    );
+    python
+}
+
+fn transform_file() -> Template {
+    let output = Command::new(python())
+        .arg(workspace_root().join("tests/template/sam_transform.py"))
+        .arg(workspace_root().join("template.yaml"))
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "SAM could not transform template.yaml:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    template_of(serde_json::from_slice(&output.stdout).expect("the transform prints JSON"))
+}
+
+fn transform_many(templates: &[Value]) -> Vec<Template> {
+    let mut child = Command::new(python())
+        .arg(workspace_root().join("tests/template/sam_transform.py"))
+        .arg("--many")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(Value::Array(templates.to_vec()).to_string().as_bytes())
+        .expect("the templates are written");
+    let output = child.wait_with_output().expect("python finishes");
+    assert!(
+        output.status.success(),
+        "SAM could not transform a variant:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let all: Value = serde_json::from_slice(&output.stdout).expect("the transform prints JSON");
+    all.as_array()
+        .expect("one answer per template")
+        .iter()
+        .cloned()
+        .map(template_of)
+        .collect()
+}
+
+fn template_of(both: Value) -> Template {
+    Template {
+        written: both["written"].clone(),
+        transformed: both["transformed"].clone(),
+    }
+}
