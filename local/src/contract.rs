@@ -3,8 +3,9 @@
 //!
 //! Request bodies are each capability's [`shared::Schema::json_schema`] (the schema the
 //! handler validates with), outputs its [`shared::Capability::output_schema`], errors the one
-//! [`ErrorBody`] schema with the statuses of [`STATUS_CODES`]: nothing is described twice, so
-//! the files cannot drift from the code; a test checks the checked-in copies are current.
+//! [`ErrorBody`] schema with the statuses of [`STATUS_CODES`] (and of API Gateway's own
+//! refusals): nothing is described twice, so the files cannot drift from the code; a test
+//! checks the checked-in copies are current.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -28,6 +29,22 @@ pub const DAVINCI_DIR: &str = "docs/davinci";
 const URL_VARIABLE: &str = "{{global.company.variables.pingidConnectorUrl}}";
 /// The DaVinci company variable (secret) holding the callers' bearer token.
 const TOKEN_VARIABLE: &str = "{{global.company.variables.pingidConnectorToken}}";
+
+/// API Gateway's own refusals (template.yaml `GatewayResponses`) at statuses no capability
+/// answers with; they carry the same error body. The rest of its refusals share a status and
+/// code with [`STATUS_CODES`].
+const GATEWAY_STATUS_CODES: &[(u16, &str)] = &[(403, "UNAUTHORIZED"), (403, "RATE_LIMITED")];
+
+/// Every (HTTP status, code) pair a caller can meet: the functions' and API Gateway's.
+pub fn documented_status_codes() -> Vec<(u16, &'static str)> {
+    let mut pairs: Vec<(u16, &str)> = STATUS_CODES
+        .iter()
+        .chain(GATEWAY_STATUS_CODES)
+        .copied()
+        .collect();
+    pairs.sort_by_key(|(status, _)| *status);
+    pairs
+}
 
 /// What can stop the contract from being rendered or written.
 #[derive(Debug, thiserror::Error)]
@@ -219,7 +236,7 @@ pub fn openapi_yaml() -> Result<String, ContractError> {
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "The deployment's caller token (locally `local-dev-token`)",
+                    "description": "A token of the deployment's API-tokens secret (locally `local-dev-token`)",
                 },
             },
             "headers": {
@@ -230,6 +247,10 @@ pub fn openapi_yaml() -> Result<String, ContractError> {
                 "RetryAfter": {
                     "description": "Seconds to wait before retrying, when PingOne said",
                     "schema": { "type": "integer" },
+                },
+                "WwwAuthenticate": {
+                    "description": "The scheme the credential must use",
+                    "schema": { "const": "Bearer" },
                 },
             },
             "responses": error_responses(),
@@ -314,9 +335,9 @@ fn operation(family: &Family, capability: &dyn Capability, request: &str, output
 
 /// The statuses a capability's POST can fail with: all but 405, which answers other methods.
 fn operation_error_statuses() -> BTreeSet<u16> {
-    STATUS_CODES
-        .iter()
-        .map(|(status, _)| *status)
+    documented_status_codes()
+        .into_iter()
+        .map(|(status, _)| status)
         .filter(|status| *status != 405)
         .collect()
 }
@@ -324,14 +345,17 @@ fn operation_error_statuses() -> BTreeSet<u16> {
 /// `components.responses`: one per error status, naming the codes it carries.
 fn error_responses() -> Value {
     let mut codes: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
-    for (status, code) in STATUS_CODES {
-        codes.entry(*status).or_default().push(code);
+    for (status, code) in documented_status_codes() {
+        codes.entry(status).or_default().push(code);
     }
     let mut responses = Map::new();
     for status in operation_error_statuses() {
         let mut headers = json!({
             "X-Correlation-Id": { "$ref": "#/components/headers/CorrelationId" },
         });
+        if status == 401 {
+            headers["WWW-Authenticate"] = json!({ "$ref": "#/components/headers/WwwAuthenticate" });
+        }
         if status == 429 {
             headers["Retry-After"] = json!({ "$ref": "#/components/headers/RetryAfter" });
         }

@@ -166,6 +166,44 @@ fn summaries_are_the_template_descriptions() {
     }
 }
 
+#[test]
+fn api_gateway_refusals_are_documented() {
+    let template: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&read("template.yaml")).expect("template.yaml is YAML");
+    let documented = contract::documented_status_codes();
+    let resources = template["Resources"].as_mapping().expect("Resources");
+    let refusals = resources
+        .values()
+        .filter_map(|resource| resource["Properties"]["GatewayResponses"].as_mapping())
+        .flat_map(|responses| responses.values())
+        .collect::<Vec<_>>();
+    assert!(
+        !refusals.is_empty(),
+        "template.yaml has no GatewayResponses"
+    );
+    for refusal in refusals {
+        let body = refusal["ResponseTemplates"]["application/json"]
+            .as_str()
+            .expect("a JSON template");
+        // The template's body is JSON but for `$context` variables, which sit inside strings.
+        let body: Value = serde_json::from_str(body).expect("the error body");
+        let code = body["code"].as_str().expect("a code");
+        // DEFAULT_5XX keeps the status of whatever failed: any documented 5xx will do.
+        let fits = |(status, known): &(u16, &str)| {
+            *known == code
+                && match refusal["StatusCode"].as_u64() {
+                    Some(refused) => u64::from(*status) == refused,
+                    None => *status >= 500,
+                }
+        };
+        assert!(
+            documented.iter().any(fits),
+            "template.yaml refuses with {code} at {:?}, which openapi.yaml does not document",
+            refusal["StatusCode"]
+        );
+    }
+}
+
 fn capability_ids() -> Vec<&'static str> {
     capabilities()
         .into_iter()
