@@ -36,7 +36,7 @@ CFN_LINT := cfn-lint template.yaml
 # aarch64-unknown-linux-gnu`), else this machine's x86_64. Deploy with the same value.
 ARCH ?= $(shell rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu && echo arm64 || echo x86_64)
 
-.PHONY: help venv browser run test lint validate build build-debug bench clean distclean
+.PHONY: help venv browser run test lint validate build build-debug contract bench clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -106,6 +106,9 @@ build: venv ## build every function for Lambda into .aws-sam/build (ARCH=arm64|x
 
 build-debug: ## build every binary (debug, this machine), as the tests run them
 	$(CARGO_BUILD)
+
+contract: ## regenerate openapi.yaml and docs/davinci/ from the capability schemas
+	cargo run --quiet -p pingid-local --bin pingid-contract
 
 # Release binaries of every function and of the floor (baseline-echo), measured side by side.
 BENCH_BINARIES := baseline-echo read-all-devices-pingid create-device-authentication-pingid \

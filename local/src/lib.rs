@@ -24,6 +24,7 @@ use shared::lambda::MAX_BODY_BYTES;
 use shared::legacy::{FixedProperties, LegacyPorts, MemoryUsedOnce};
 use shared::{Capability, Error, Ports};
 
+pub mod contract;
 mod legacy_pages;
 
 /// The bearer token callers present unless configured otherwise.

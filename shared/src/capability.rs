@@ -18,7 +18,7 @@ use crate::budget::Deadline;
 use crate::error::{Error, FieldProblem};
 use crate::legacy::LegacyPorts;
 use crate::pingone::{PingOne, PingOneCalls};
-use crate::schema::Schema;
+use crate::schema::{Documented, Schema};
 
 /// What handlers call out to, built once per process and shared by every invocation.
 #[derive(Clone)]
@@ -77,10 +77,12 @@ impl<'a> Invocation<'a> {
 pub trait Handler: Send + Sync + 'static {
     /// Ping's capability id, e.g. `readAllDevicesPingID` (also the route segment).
     const ID: &'static str;
+    /// One sentence saying what the capability does (the API documentation's summary).
+    const SUMMARY: &'static str;
     /// The typed input: the validated `properties`.
     type Input: DeserializeOwned + Send;
-    /// The output object.
-    type Output: Serialize;
+    /// The output object, with its documented JSON Schema.
+    type Output: Serialize + Documented;
 
     /// The input schema (built once; a `static LazyLock` in the crate).
     fn schema() -> &'static Schema;
@@ -97,8 +99,12 @@ pub trait Handler: Send + Sync + 'static {
 pub trait Capability: Send + Sync {
     /// Ping's capability id.
     fn id(&self) -> &'static str;
+    /// One sentence saying what the capability does.
+    fn summary(&self) -> &'static str;
     /// The input schema.
     fn schema(&self) -> &'static Schema;
+    /// The JSON Schema of the output object.
+    fn output_schema(&self) -> Value;
     /// Runs the handler on validated `properties`.
     fn call<'a>(
         &'a self,
@@ -112,8 +118,16 @@ impl<H: Handler> Capability for H {
         H::ID
     }
 
+    fn summary(&self) -> &'static str {
+        H::SUMMARY
+    }
+
     fn schema(&self) -> &'static Schema {
         H::schema()
+    }
+
+    fn output_schema(&self) -> Value {
+        H::Output::json_schema()
     }
 
     fn call<'a>(

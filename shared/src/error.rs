@@ -5,6 +5,28 @@
 //! OTP, a token or an upstream body verbatim.
 
 use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::schema::Documented;
+use crate::schema::output::{array, integer, object, string, titled};
+
+/// Every (HTTP status, stable code) pair a failed call can answer with, by status: the API
+/// documentation's error responses and the `code` enum are rendered from this table.
+pub const STATUS_CODES: &[(u16, &str)] = &[
+    (400, "VALIDATION_FAILED"),
+    (400, "INVALID_OTP"),
+    (401, "UNAUTHORIZED"),
+    (404, "NOT_FOUND"),
+    (405, "METHOD_NOT_ALLOWED"),
+    (409, "INVALID_STATE"),
+    (413, "PAYLOAD_TOO_LARGE"),
+    (429, "RATE_LIMITED"),
+    (500, "CONFIG_UNAVAILABLE"),
+    (500, "INTERNAL"),
+    (502, "UPSTREAM_INVALID"),
+    (503, "UPSTREAM_UNAVAILABLE"),
+    (504, "UPSTREAM_UNAVAILABLE"),
+];
 
 /// One problem with one field of the request, as listed in the error body's `details`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -203,10 +225,65 @@ pub struct ErrorBody {
     pub retry_after_seconds: Option<u64>,
 }
 
+impl Documented for ErrorBody {
+    fn json_schema() -> Value {
+        let mut codes: Vec<&str> = Vec::new();
+        for (_, code) in STATUS_CODES {
+            if !codes.contains(code) {
+                codes.push(code);
+            }
+        }
+        let code = json!({
+            "type": "string",
+            "enum": codes,
+            "description": "Stable code a flow branches on",
+        });
+        let problem = object(
+            "One problem with one field of the request",
+            &[
+                ("field", string("Path of the field, e.g. properties.userId")),
+                ("problem", string("What is wrong with it, e.g. is required")),
+            ],
+            &[],
+        );
+        titled(
+            "Error",
+            object(
+                "The body of every failed call",
+                &[
+                    ("code", code),
+                    ("message", string("English description; never a secret")),
+                    (
+                        "httpResponseCode",
+                        integer("The HTTP status, repeated for flows that only see the body"),
+                    ),
+                    (
+                        "details",
+                        array(problem, "Field problems (empty when none apply)"),
+                    ),
+                    (
+                        "correlationId",
+                        string("Id of this call in the logs (also the X-Correlation-Id header)"),
+                    ),
+                    (
+                        "pingOneErrorId",
+                        string("PingOne's error id, when PingOne produced the error"),
+                    ),
+                    (
+                        "retryAfterSeconds",
+                        integer("Seconds to wait before retrying (RATE_LIMITED, when known)"),
+                    ),
+                ],
+                &["pingOneErrorId", "retryAfterSeconds"],
+            ),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::schema::output::departures;
 
     #[test]
     fn validation_body_lists_every_problem_with_the_stable_code() {
@@ -261,6 +338,86 @@ mod tests {
         ];
         for (error, status) in cases {
             assert_eq!(error.http_status(), status, "{}", error.code());
+        }
+    }
+
+    /// One error of each variant; the match makes a new variant fail to compile here until it
+    /// is added (and so documented in [`STATUS_CODES`]).
+    fn one_of_each() -> Vec<Error> {
+        let problems = vec![FieldProblem::new("properties.otp", "is wrong")];
+        let all = vec![
+            Error::Validation(problems.clone()),
+            Error::Rejected {
+                message: "no such user".into(),
+                details: problems.clone(),
+                ping_one_error_id: Some("e-1".into()),
+            },
+            Error::InvalidOtp {
+                details: problems.clone(),
+                ping_one_error_id: None,
+            },
+            Error::InvalidState {
+                message: "completed".into(),
+                details: Vec::new(),
+                ping_one_error_id: Some("e-2".into()),
+            },
+            Error::Unauthorized,
+            Error::NotFound("no such device".into()),
+            Error::MethodNotAllowed("GET".into()),
+            Error::PayloadTooLarge { limit: 1 },
+            Error::RateLimited {
+                retry_after_seconds: Some(2),
+            },
+            Error::UpstreamUnavailable("reset".into()),
+            Error::UpstreamTimeout,
+            Error::UpstreamInvalid("not JSON".into()),
+            Error::ConfigUnavailable("no secret".into()),
+            Error::Internal("bug".into()),
+        ];
+        for error in &all {
+            match error {
+                Error::Validation(_)
+                | Error::Rejected { .. }
+                | Error::InvalidOtp { .. }
+                | Error::InvalidState { .. }
+                | Error::Unauthorized
+                | Error::NotFound(_)
+                | Error::MethodNotAllowed(_)
+                | Error::PayloadTooLarge { .. }
+                | Error::RateLimited { .. }
+                | Error::UpstreamUnavailable(_)
+                | Error::UpstreamTimeout
+                | Error::UpstreamInvalid(_)
+                | Error::ConfigUnavailable(_)
+                | Error::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_status_table_lists_exactly_what_errors_answer() {
+        let answered: Vec<(u16, &str)> = one_of_each()
+            .iter()
+            .map(|error| (error.http_status(), error.code()))
+            .collect();
+        for pair in &answered {
+            assert!(
+                STATUS_CODES.contains(pair),
+                "{pair:?} is not in STATUS_CODES"
+            );
+        }
+        for pair in STATUS_CODES {
+            assert!(answered.contains(pair), "{pair:?} is answered by no error");
+        }
+    }
+
+    #[test]
+    fn every_error_body_matches_the_documented_schema() {
+        let schema = ErrorBody::json_schema();
+        for error in one_of_each() {
+            let body = serde_json::to_value(error.body("req-1")).unwrap();
+            assert_eq!(departures(&schema, &body), Vec::<String>::new(), "{body}");
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A capability declares its input once, as a [`Schema`]; the same declaration validates every
 //! request (reporting *every* violation with its field path) and renders the JSON Schema for
-//! the API documentation, so the two can never drift.
+//! the API documentation, so the two can never drift. Outputs are described in [`output`].
 //!
 //! Request envelope: `{"properties": {...}}`. Choices the references leave open:
 //! - `null` for an optional field means "absent" (DaVinci sends `null` for empty inputs);
@@ -14,6 +14,10 @@ use regex_lite::Regex;
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, FieldProblem};
+
+pub mod output;
+
+pub use output::Documented;
 
 /// Ids PingOne gives users, devices, policies and device authentications: UUIDs. Checking the
 /// shape also keeps path segments such as `../` out of the URLs we build from them.

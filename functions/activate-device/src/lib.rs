@@ -127,6 +127,7 @@ impl Input {
 
 impl Handler for ActivateDevice {
     const ID: &'static str = "activateDevice";
+    const SUMMARY: &'static str = "Finishes pairing a device with an OTP or an attestation.";
     type Input = Input;
     type Output = DeviceOutput;
 

@@ -47,6 +47,7 @@ pub fn reason(given: Option<&str>) -> &'static str {
 
 impl Handler for CancelDeviceAuthentication {
     const ID: &'static str = "cancelDeviceAuthenticationPingID";
+    const SUMMARY: &'static str = "Abandons an authentication (sign-out, change or add device).";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
 

@@ -276,6 +276,8 @@ impl Input {
 
 impl Handler for CreateDeviceAuthentication {
     const ID: &'static str = "createDeviceAuthenticationPingID";
+    const SUMMARY: &'static str =
+        "Starts an MFA authentication: default, chosen or one-time device.";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
 

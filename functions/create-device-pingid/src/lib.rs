@@ -250,6 +250,8 @@ impl Input {
 
 impl Handler for CreateDevice {
     const ID: &'static str = "createDevicePingID";
+    const SUMMARY: &'static str =
+        "Enrolls an MFA device (SMS, voice, email, TOTP, YubiKey, OATH, FIDO2, desktop).";
     type Input = Input;
     type Output = DeviceOutput;
 

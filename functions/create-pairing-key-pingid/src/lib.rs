@@ -50,6 +50,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for CreatePairingKey {
     const ID: &'static str = "createPairingKeyPingID";
+    const SUMMARY: &'static str = "Creates a pairing key for the PingID mobile app.";
     type Input = Input;
     type Output = PairingKeyOutput;
 

@@ -35,6 +35,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for DeleteDevice {
     const ID: &'static str = "deleteDevice";
+    const SUMMARY: &'static str = "Unpairs one of a user's MFA devices.";
     type Input = Input;
     type Output = EmptyOutput;
 

@@ -33,6 +33,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for DeletePairingKey {
     const ID: &'static str = "deletePairingKey";
+    const SUMMARY: &'static str = "Withdraws a pairing key.";
     type Input = Input;
     type Output = EmptyOutput;
 

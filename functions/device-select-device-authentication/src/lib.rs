@@ -40,6 +40,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for DeviceSelectDeviceAuthentication {
     const ID: &'static str = "deviceSelectDeviceAuthentication";
+    const SUMMARY: &'static str = "Continues an authentication with the device the user picked.";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
 

@@ -65,6 +65,8 @@ fn context_used() -> Error {
 
 impl Handler for FinalizePasswordless {
     const ID: &'static str = "finalizePasswordlessAuthentication";
+    const SUMMARY: &'static str =
+        "Legacy: PingID policy evaluation completing a passwordless sign-in.";
     type Input = Input;
     type Output = Answer;
 

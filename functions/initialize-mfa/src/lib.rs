@@ -51,6 +51,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for InitializeMfa {
     const ID: &'static str = "initializeMfa";
+    const SUMMARY: &'static str =
+        "Legacy: MFA by the PingID authenticator (PPM redirect, then the verified response).";
     type Input = Input;
     type Output = Answer;
 

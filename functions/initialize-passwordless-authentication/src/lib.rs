@@ -33,6 +33,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::new(connection_fields
 
 impl Handler for InitializePasswordless {
     const ID: &'static str = "initializePasswordlessAuthentication";
+    const SUMMARY: &'static str = "Legacy: passkey sign-in at the PingID authenticator; answers the user and a passwordless context.";
     type Input = Input;
     type Output = Answer;
 

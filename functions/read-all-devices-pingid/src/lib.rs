@@ -23,6 +23,8 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::pingone::{DevicesOutput, PingOneCalls};
+use shared::schema::Documented;
+use shared::schema::output::{any_object, array, nullable, object, pingone_output, string};
 use shared::{Error, Field, Handler, Invocation, Schema};
 
 /// The capability.
@@ -126,6 +128,51 @@ pub struct Output {
     pub mfa_policy: Value,
 }
 
+impl Documented for Output {
+    fn json_schema() -> Value {
+        let policy = object(
+            "The policy applied",
+            &[
+                ("id", nullable(string("The policy id"))),
+                ("name", nullable(string("The policy name"))),
+                (
+                    "authentication",
+                    object(
+                        "How the policy picks a device",
+                        &[(
+                            "deviceSelection",
+                            nullable(string("e.g. DEFAULT_TO_FIRST, PROMPT_TO_SELECT")),
+                        )],
+                        &[],
+                    ),
+                ),
+            ],
+            &[],
+        );
+        pingone_output(
+            "ReadAllDevicesOutput",
+            "The user's devices (filtered, default first) and what the policy lets them enroll",
+            &[
+                (
+                    "devices",
+                    array(
+                        any_object("A device as PingOne lists it"),
+                        "The devices, filtered, in the user's order",
+                    ),
+                ),
+                (
+                    "allowedtypes",
+                    array(
+                        string("A device type, e.g. SMS, TOTP, FIDO2"),
+                        "Device types the policy lets the user enroll",
+                    ),
+                ),
+                ("mfaPolicy", policy),
+            ],
+        )
+    }
+}
+
 impl Input {
     /// Does `device` pass the filters?
     fn keeps(&self, device: &Value) -> bool {
@@ -162,6 +209,15 @@ fn allowed_types(policy: &Value) -> Vec<&'static str> {
         .collect()
 }
 
+/// `mfaPolicy` of the output: the policy's id, name and device selection.
+fn mfa_policy(policy: &Value) -> Value {
+    json!({
+        "id": policy.get("id"),
+        "name": policy.get("name"),
+        "authentication": { "deviceSelection": policy.pointer("/authentication/deviceSelection") },
+    })
+}
+
 /// The named policy, or the environment's default one.
 async fn policy(pingone: &PingOneCalls<'_>, id: Option<&str>) -> Result<Value, Error> {
     if let Some(id) = id {
@@ -182,6 +238,7 @@ async fn policy(pingone: &PingOneCalls<'_>, id: Option<&str>) -> Result<Value, E
 
 impl Handler for ReadAllDevices {
     const ID: &'static str = "readAllDevicesPingID";
+    const SUMMARY: &'static str = "Lists the MFA devices a user has paired, default first.";
     type Input = Input;
     type Output = Output;
 
@@ -204,11 +261,7 @@ impl Handler for ReadAllDevices {
                 .filter(|device| input.keeps(device))
                 .collect(),
             allowed_types: allowed_types(&policy),
-            mfa_policy: json!({
-                "id": policy.get("id"),
-                "name": policy.get("name"),
-                "authentication": { "deviceSelection": policy.pointer("/authentication/deviceSelection") },
-            }),
+            mfa_policy: mfa_policy(&policy),
             raw_response: listed.raw_response,
             status_code: listed.status_code,
         })
@@ -237,6 +290,26 @@ mod tests {
         assert!(!apps.keeps(&sms) && apps.keeps(&pending_totp));
         let off = input(json!({"setFilterFlag": false, "statusFilter": "ACTIVE"}));
         assert!(off.keeps(&pending_totp));
+    }
+
+    #[test]
+    fn the_output_serializes_as_documented() {
+        let device = json!({"id": "d1", "type": "SMS", "status": "ACTIVE"});
+        for policy in [
+            json!({"id": "p1", "name": "Default", "authentication": {"deviceSelection": "DEFAULT_TO_FIRST"}}),
+            json!({"id": "p2"}),
+        ] {
+            let output = Output {
+                raw_response: json!({"_embedded": {"devices": [device.clone()]}, "count": 1}),
+                status_code: 200,
+                devices: vec![device.clone()],
+                allowed_types: allowed_types(&json!({"sms": {"enabled": true}})),
+                mfa_policy: mfa_policy(&policy),
+            };
+            let serialized = serde_json::to_value(&output).unwrap();
+            let found = shared::schema::output::departures(&Output::json_schema(), &serialized);
+            assert_eq!(found, Vec::<String>::new(), "{serialized}");
+        }
     }
 
     #[test]

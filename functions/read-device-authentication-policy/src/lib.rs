@@ -38,6 +38,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ReadDeviceAuthenticationPolicy {
     const ID: &'static str = "readDeviceAuthenticationPolicy";
+    const SUMMARY: &'static str = "Reads an MFA (PingID) policy.";
     type Input = Input;
     type Output = PolicyOutput;
 

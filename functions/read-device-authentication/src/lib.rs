@@ -31,6 +31,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ReadDeviceAuthentication {
     const ID: &'static str = "readDeviceAuthentication";
+    const SUMMARY: &'static str =
+        "Reads an authentication's state (polled while a push is pending).";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
 

@@ -34,6 +34,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ReadDevice {
     const ID: &'static str = "readDevice";
+    const SUMMARY: &'static str = "Reads one of a user's MFA devices.";
     type Input = Input;
     type Output = DeviceOutput;
 

@@ -34,6 +34,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ReadPairingKey {
     const ID: &'static str = "readPairingKey";
+    const SUMMARY: &'static str = "Reads a pairing key (claimed yet?).";
     type Input = Input;
     type Output = PairingKeyOutput;
 

@@ -28,6 +28,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ReadUserMfaEnabled {
     const ID: &'static str = "readUserMFAEnabled";
+    const SUMMARY: &'static str = "Reads whether MFA is on for a user.";
     type Input = Input;
     type Output = MfaEnabledOutput;
 

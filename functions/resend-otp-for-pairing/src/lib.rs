@@ -38,6 +38,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ResendOtpForPairing {
     const ID: &'static str = "resendOTPForPairing";
+    const SUMMARY: &'static str =
+        "Sends a new pairing passcode to a device waiting for activation.";
     type Input = Input;
     type Output = DeviceOutput;
 

@@ -211,6 +211,7 @@ async fn list(pingone: &PingOneCalls<'_>, user_id: &str) -> Result<DevicesOutput
 
 impl Handler for SetDeviceOrder {
     const ID: &'static str = "setDeviceOrder";
+    const SUMMARY: &'static str = "Sets a user's default MFA device and device order.";
     type Input = Input;
     type Output = OrderOutput;
 

@@ -40,6 +40,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for UpdateDeviceNickname {
     const ID: &'static str = "updateDeviceNickname";
+    const SUMMARY: &'static str = "Renames one of a user's MFA devices.";
     type Input = Input;
     type Output = NicknameOutput;
 

@@ -33,6 +33,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for UpdateUserMfaEnabled {
     const ID: &'static str = "updateUserMFAEnabled";
+    const SUMMARY: &'static str = "Switches MFA on or off for a user.";
     type Input = Input;
     type Output = MfaEnabledOutput;
 

@@ -57,6 +57,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ValidateAssertionDeviceAuthentication {
     const ID: &'static str = "validateAssertionDeviceAuthentication";
+    const SUMMARY: &'static str = "Checks a FIDO2 or PingID desktop assertion.";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
 

@@ -43,6 +43,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
 
 impl Handler for ValidateOtpDeviceAuthentication {
     const ID: &'static str = "validateOtpDeviceAuthentication";
+    const SUMMARY: &'static str = "Checks the passcode the user typed.";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
 

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::capability::Invocation;
 use crate::error::{Error, FieldProblem};
 use crate::pingid::ppm::{self, Redirect};
 use crate::pingid::properties::Properties;
-use crate::schema::Field;
+use crate::schema::output::{nullable, object, string, titled};
+use crate::schema::{Documented, Field};
 use crate::secrets::Secret;
 
 /// A return URL: http(s), host, optional port and path; no spaces or quotes.
@@ -282,6 +283,102 @@ pub struct PpmOutcome {
     pub passwordless_context: Option<String>,
 }
 
+impl Documented for Answer {
+    fn json_schema() -> Value {
+        let redirect = object(
+            "Where to send the browser",
+            &[
+                ("targetUrl", string("The PingID authenticator endpoint")),
+                (
+                    "form",
+                    object(
+                        "The form fields to POST to targetUrl",
+                        &[
+                            ("idp_account_id", string("The org alias")),
+                            ("ppm_request", string("The signed PPM request (a JWT)")),
+                        ],
+                        &[],
+                    ),
+                ),
+                (
+                    "html",
+                    string("A self-submitting HTML form posting form to targetUrl"),
+                ),
+            ],
+            &[],
+        );
+        let redirect_output = titled(
+            "LegacyRedirect",
+            object(
+                "First call: send the browser to the authenticator, then call again with \
+                 ppmResponse",
+                &[
+                    (
+                        "status",
+                        json!({ "const": "REDIRECT", "type": "string", "description": "Always REDIRECT" }),
+                    ),
+                    ("redirect", redirect),
+                ],
+                &[],
+            ),
+        );
+        let outcome = titled(
+            "LegacyOutcome",
+            object(
+                "Second call: the verified outcome (a failure status is an answer, not an error)",
+                &[
+                    (
+                        "ppmResponse",
+                        string("The verified PPM response, as it came"),
+                    ),
+                    ("status", string("success or failure")),
+                    ("sub", string("The PingID user")),
+                    (
+                        "accessingDevice",
+                        object(
+                            "Where the user signed in from",
+                            &[(
+                                "ip",
+                                nullable(string("The accessing device's IP as PingID saw it")),
+                            )],
+                            &[],
+                        ),
+                    ),
+                    (
+                        "authenticationDevice",
+                        object(
+                            "What the user authenticated with",
+                            &[("id", nullable(string("The device's id")))],
+                            &[],
+                        ),
+                    ),
+                    (
+                        "authenticationType",
+                        nullable(string("How, e.g. SWIPE, OTP, FIDO2")),
+                    ),
+                    (
+                        "errorCode",
+                        string("PingID's error code on failure, e.g. PINGID_001"),
+                    ),
+                    ("message", string("PingID's message on failure")),
+                    (
+                        "passwordlessContext",
+                        string(
+                            "initializePasswordlessAuthentication only: what the finalize call takes",
+                        ),
+                    ),
+                ],
+                &["errorCode", "message", "passwordlessContext"],
+            ),
+        );
+        json!({
+            "title": "LegacyAnswer",
+            "description": "The redirect (first call) or the verified outcome (second call)",
+            "oneOf": [redirect_output, outcome],
+        })
+    }
+}
+
 /// Verifies `ppm_response` for this call and spends it: a response is exchanged once.
 pub async fn verified_outcome(
     invocation: &Invocation<'_>,
@@ -348,6 +445,7 @@ pub fn succeeded(outcome: &PpmOutcome) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::output::assert_documented;
 
     #[test]
     fn user_facts_become_ppm_attributes_in_order() {
@@ -387,5 +485,48 @@ mod tests {
         ] {
             assert!(!pattern.is_match(bad), "{bad}");
         }
+    }
+
+    fn outcome() -> PpmOutcome {
+        PpmOutcome {
+            ppm_response: "eyJ.eyJ.sig".into(),
+            status: "success".into(),
+            sub: "alice".into(),
+            accessing_device: AccessingDevice { ip: None },
+            authentication_device: AuthenticationDevice {
+                id: Some("device-1".into()),
+            },
+            authentication_type: Some("SWIPE".into()),
+            error_code: None,
+            message: None,
+            passwordless_context: None,
+        }
+    }
+
+    #[test]
+    fn both_answers_serialize_as_documented() {
+        let redirect = Redirect {
+            target_url: "http://localhost:3001/pingid/ppm/auth".into(),
+            form: [
+                ("idp_account_id".to_string(), "org".to_string()),
+                ("ppm_request".to_string(), "eyJ.eyJ.sig".to_string()),
+            ]
+            .into(),
+            html: "<!DOCTYPE html><form></form>".into(),
+        };
+        assert_documented(&Answer::Redirect(redirect.into()));
+        assert_documented(&Answer::Outcome(outcome()));
+        let failed = PpmOutcome {
+            status: "failure".into(),
+            error_code: Some("PINGID_001".into()),
+            message: Some("denied".into()),
+            ..outcome()
+        };
+        assert_documented(&Answer::Outcome(failed));
+        let passwordless = PpmOutcome {
+            passwordless_context: Some("sealed".into()),
+            ..outcome()
+        };
+        assert_documented(&Answer::Outcome(passwordless));
     }
 }

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use super::mfa::content_type;
 use super::{Host, PingOneCalls, Request, Response, segment};
 use crate::error::Error;
+use crate::schema::Documented;
+use crate::schema::output::{any_object, array, boolean, pingone_output, string};
 
 impl PingOneCalls<'_> {
     /// `POST …/users/{userId}/devices`: enrolls a device (`body` as PingOne wants it).
@@ -236,6 +238,23 @@ impl TryFrom<Response> for DeviceOutput {
     }
 }
 
+impl Documented for DeviceOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "DeviceOutput",
+            "One MFA device",
+            &[
+                ("deviceId", string("Copy of rawResponse.id")),
+                (
+                    "status",
+                    string("Copy of rawResponse.status: ACTIVE or ACTIVATION_REQUIRED"),
+                ),
+                ("device", any_object("Copy of rawResponse")),
+            ],
+        )
+    }
+}
+
 /// Output of a delete: PingOne answers 204 without a body, so `rawResponse` is `{}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -256,6 +275,16 @@ impl From<Response> for EmptyOutput {
             raw_response,
             status_code: response.status,
         }
+    }
+}
+
+impl Documented for EmptyOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "EmptyOutput",
+            "A deletion: PingOne's status (204) and no body",
+            &[],
+        )
     }
 }
 
@@ -283,6 +312,19 @@ impl TryFrom<Response> for NicknameOutput {
     }
 }
 
+impl Documented for NicknameOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "NicknameOutput",
+            "A renamed device",
+            &[(
+                "nickname",
+                string("Copy of rawResponse.nickname: the name PingOne stored"),
+            )],
+        )
+    }
+}
+
 /// Output of `setDeviceOrder`: the order PingOne now applies and the devices in it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -295,6 +337,31 @@ pub struct OrderOutput {
     pub order: Vec<String>,
     /// Copy of `rawResponse._embedded.devices`, in that order.
     pub devices: Vec<Value>,
+}
+
+impl Documented for OrderOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "OrderOutput",
+            "The user's devices after a change of order",
+            &[
+                (
+                    "order",
+                    array(
+                        string("A device id"),
+                        "Device ids in their new order; the first is the default device",
+                    ),
+                ),
+                (
+                    "devices",
+                    array(
+                        any_object("A device as PingOne lists it"),
+                        "Copy of rawResponse._embedded.devices, in that order",
+                    ),
+                ),
+            ],
+        )
+    }
 }
 
 /// Output of the MFA status capabilities.
@@ -326,6 +393,16 @@ impl TryFrom<Response> for MfaEnabledOutput {
     }
 }
 
+impl Documented for MfaEnabledOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "MfaEnabledOutput",
+            "Whether MFA is on for the user",
+            &[("mfaEnabled", boolean("Copy of rawResponse.mfaEnabled"))],
+        )
+    }
+}
+
 /// Output of `readDeviceAuthenticationPolicy`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -348,6 +425,19 @@ impl TryFrom<Response> for PolicyOutput {
             status_code: response.status,
             raw_response: response.body,
         })
+    }
+}
+
+impl Documented for PolicyOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "PolicyOutput",
+            "An MFA (PingID) device authentication policy",
+            &[(
+                "deviceAuthenticationPolicy",
+                any_object("Copy of rawResponse"),
+            )],
+        )
     }
 }
 
@@ -381,9 +471,30 @@ impl TryFrom<Response> for PairingKeyOutput {
     }
 }
 
+impl Documented for PairingKeyOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "PairingKeyOutput",
+            "A pairing key for the PingID mobile app (rawResponse.code is the key to show)",
+            &[
+                (
+                    "pairingKeyId",
+                    string("Copy of rawResponse.id: what readPairingKey polls"),
+                ),
+                (
+                    "status",
+                    string("Copy of rawResponse.status, e.g. INITIAL until the app claims the key"),
+                ),
+                ("pairingKey", any_object("Copy of rawResponse")),
+            ],
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::output::assert_documented;
 
     fn response(body: Value) -> Response {
         Response { status: 200, body }
@@ -436,5 +547,30 @@ mod tests {
         assert!(PairingKeyOutput::try_from(response(json!({"code": "1"}))).is_err());
         assert!(PolicyOutput::try_from(response(json!({"name": "x"}))).is_err());
         assert!(NicknameOutput::try_from(response(json!({"id": "d1"}))).is_err());
+    }
+
+    #[test]
+    fn outputs_serialize_as_documented() {
+        let device = json!({"id": "d1", "type": "SMS", "status": "ACTIVE", "phone": "+15555550102",
+            "nickname": "Bob's phone", "user": {"id": "u1"}, "createdAt": "2026-11-28T14:44:16.724Z"});
+        assert_documented(&DeviceOutput::try_from(response(device.clone())).unwrap());
+        assert_documented(&EmptyOutput::from(Response {
+            status: 204,
+            body: Value::Null,
+        }));
+        assert_documented(&NicknameOutput::try_from(response(device.clone())).unwrap());
+        assert_documented(&OrderOutput {
+            raw_response: json!({"order": [{"id": "d1"}]}),
+            status_code: 200,
+            order: vec!["d1".into()],
+            devices: vec![device],
+        });
+        let mfa = json!({"mfaEnabled": false, "_links": {}});
+        assert_documented(&MfaEnabledOutput::try_from(response(mfa)).unwrap());
+        let policy = json!({"id": "p1", "name": "Default", "sms": {"enabled": true}});
+        assert_documented(&PolicyOutput::try_from(response(policy)).unwrap());
+        let key = json!({"id": "k1", "code": "123456789012", "status": "INITIAL",
+            "expiresAt": "2026-11-28T14:54:16.761Z"});
+        assert_documented(&PairingKeyOutput::try_from(response(key)).unwrap());
     }
 }

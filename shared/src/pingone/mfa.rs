@@ -11,6 +11,8 @@ use super::management::text;
 use super::{Host, PingOne, Request, Response, segment};
 use crate::budget::Deadline;
 use crate::error::Error;
+use crate::schema::Documented;
+use crate::schema::output::{pingone_output, string};
 
 /// `Content-Type`s by which PingOne selects an action on a device authentication.
 pub(super) mod content_type {
@@ -169,6 +171,25 @@ impl TryFrom<Response> for DeviceAuthenticationOutput {
     }
 }
 
+impl Documented for DeviceAuthenticationOutput {
+    fn json_schema() -> Value {
+        pingone_output(
+            "DeviceAuthenticationOutput",
+            "An MFA authentication (PingOne deviceAuthentication)",
+            &[
+                (
+                    "deviceAuthenticationId",
+                    string("Copy of rawResponse.id: the handle every later step takes"),
+                ),
+                (
+                    "status",
+                    string("Copy of rawResponse.status, e.g. OTP_REQUIRED, COMPLETED"),
+                ),
+            ],
+        )
+    }
+}
+
 /// Output of `readAllDevicesPingID`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -204,6 +225,7 @@ impl TryFrom<Response> for DevicesOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::output::assert_documented;
 
     #[test]
     fn a_device_authentication_needs_an_id_and_a_status() {
@@ -245,5 +267,13 @@ mod tests {
             body: json!({"count": 0}),
         };
         assert!(DevicesOutput::try_from(missing).is_err());
+    }
+
+    #[test]
+    fn authentications_serialize_as_documented() {
+        let body = json!({"id": "da-1", "status": "OTP_REQUIRED", "user": {"id": "u1"},
+            "_embedded": {"devices": [{"id": "d1", "type": "SMS"}]}});
+        let output = DeviceAuthenticationOutput::try_from(Response { status: 200, body }).unwrap();
+        assert_documented(&output);
     }
 }
