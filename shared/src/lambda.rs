@@ -343,7 +343,7 @@ mod tests {
     use crate::BoxFuture;
     use crate::budget::Deadline;
     use crate::pingone::{PingOne, Request, Response};
-    use crate::schema::{EMAIL_PATTERN, Field, Schema};
+    use crate::schema::{Documented, EMAIL_PATTERN, Field, Schema};
     use crate::{Handler, Invocation};
 
     /// A user PingOne throttles, and one who already has the device being enrolled.
@@ -459,10 +459,22 @@ mod tests {
         email: String,
     }
 
+    /// The created device as PingOne answered it.
+    #[derive(serde::Serialize)]
+    #[serde(transparent)]
+    struct Created(Value);
+
+    impl Documented for Created {
+        fn json_schema() -> Value {
+            json!({ "type": "object" })
+        }
+    }
+
     impl Handler for EnrollEmail {
         const ID: &'static str = "enrollEmail";
+        const SUMMARY: &'static str = "Enrolls an email device (a test capability).";
         type Input = EnrollEmailInput;
-        type Output = Value;
+        type Output = Created;
 
         fn schema() -> &'static Schema {
             &ENROLL_EMAIL_SCHEMA
@@ -472,13 +484,13 @@ mod tests {
             &self,
             invocation: &Invocation<'_>,
             input: EnrollEmailInput,
-        ) -> Result<Value, Error> {
+        ) -> Result<Created, Error> {
             let body = json!({ "type": "EMAIL", "email": input.email });
             let created = invocation
                 .pingone()
                 .create_device(&input.user_id, body)
                 .await?;
-            Ok(created.body)
+            Ok(Created(created.body))
         }
     }
 
