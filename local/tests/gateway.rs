@@ -36,6 +36,16 @@ async fn post(
     (status, response.json().await.expect("a JSON body"))
 }
 
+/// The simulator's call counts per PingOne endpoint.
+async fn sim_stats(local: &RunningLocal) -> Value {
+    reqwest::get(format!("{}/_sim/stats", local.sim().base_url()))
+        .await
+        .expect("the simulator answers")
+        .json()
+        .await
+        .expect("JSON stats")
+}
+
 async fn call(local: &RunningLocal, capability: &str, properties: Value) -> (u16, Value) {
     let body = json!({ "properties": properties }).to_string();
     post(local, capability, body, Some(DEFAULT_API_TOKEN)).await
@@ -66,12 +76,7 @@ async fn capabilities_need_the_callers_token() {
     let (status, _) = post(&local, "noSuchCapability", body, None).await;
     assert_eq!(status, 401);
     // and none of these calls reached a capability: PingOne was never asked anything
-    let stats: Value = reqwest::get(format!("{}/_sim/stats", local.sim().base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = sim_stats(&local).await;
     assert_eq!(stats, json!({}), "{stats}");
 }
 
@@ -167,12 +172,7 @@ async fn a_hundred_concurrent_cold_calls_make_one_token_request() {
     for call in calls {
         assert_eq!(call.await.unwrap(), 200);
     }
-    let stats: Value = reqwest::get(format!("{}/_sim/stats", local.sim().base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = sim_stats(&local).await;
     assert_eq!(stats["POST /{envId}/as/token"], 1, "{stats}");
     assert_eq!(
         stats["GET /v1/environments/{envId}/users/{userId}/devices"], 100,

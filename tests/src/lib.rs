@@ -46,6 +46,18 @@ pub fn workspace_root() -> &'static Path {
         .expect("the e2e crate lives one level below the workspace root")
 }
 
+/// A tool of the repository's Python virtualenv (`<root>/.venv/bin/<name>`: moto_server, python,
+/// cargo-lambda, …), or why it is missing: `make test` (`make venv`) installs them all.
+pub fn venv_tool(name: &str) -> anyhow::Result<PathBuf> {
+    let path = workspace_root().join(".venv/bin").join(name);
+    anyhow::ensure!(
+        path.is_file(),
+        "{} does not exist: run `make venv` (make test does; requirements-dev.txt pins it)",
+        path.display()
+    );
+    Ok(path)
+}
+
 /// Where the compiled binary `name` is expected.
 ///
 /// `$PINGID_BIN_DIR/<name>` when that variable is set (e.g. to test release builds), otherwise

@@ -85,13 +85,7 @@ impl Moto {
     /// Starts `<workspace>/.venv/bin/moto_server` on a free 127.0.0.1 port and waits until it
     /// answers HTTP.
     pub async fn start() -> anyhow::Result<Self> {
-        let server = crate::workspace_root().join(".venv/bin/moto_server");
-        if !server.is_file() {
-            bail!(
-                "{} does not exist: run `make test` (it creates .venv with moto)",
-                server.display()
-            );
-        }
+        let server = crate::venv_tool("moto_server")?;
 
         let mut last_error = None;
         for _ in 0..START_ATTEMPTS {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use e2e::{bin_path, workspace_root};
+use e2e::{bin_path, venv_tool, workspace_root};
 use serde_json::Value;
 use support::Stack;
 use tokio::process::{Child, Command};
@@ -23,13 +23,7 @@ use tokio::process::{Child, Command};
 const CALL: Duration = Duration::from_secs(60);
 
 fn cargo_lambda() -> PathBuf {
-    let path = workspace_root().join(".venv/bin/cargo-lambda");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `make venv` (requirements-dev.txt pins cargo-lambda)",
-        path.display()
-    );
-    path
+    venv_tool("cargo-lambda").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One function served by cargo-lambda's emulator on a free loopback port; both processes are

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use e2e::workspace_root;
+use e2e::{venv_tool, workspace_root};
 use serde_json::{Map, Value, json};
 
 /// Both shapes of one template.
@@ -839,13 +839,8 @@ fn set(template: &mut Value, pointer: &str, value: Value) {
 // SAM's translator
 
 fn python() -> std::path::PathBuf {
-    let python = workspace_root().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run `make venv` (SAM's translator comes with aws-sam-cli)",
-        python.display()
-    );
-    python
+    // SAM's translator comes with aws-sam-cli.
+    venv_tool("python").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn transform_file() -> Template {
