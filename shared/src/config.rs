@@ -21,6 +21,7 @@ use std::time::Duration;
 use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
+use crate::http::sdk_http_client;
 use crate::legacy::{LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::pingone::{PingOneClient, Region};
 use crate::secrets::{MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager};
@@ -128,22 +129,28 @@ impl Settings {
     }
 
     /// The secret cache over Secrets Manager (or the local secrets file), and the AWS
-    /// configuration it loaded (`None` for a secrets file), built once per process.
-    pub async fn secrets(&self) -> (Arc<SecretCache>, Option<aws_config::SdkConfig>) {
+    /// configuration it loaded (`None` for a secrets file), built once per process. The SDK
+    /// speaks through the product's own HTTPS stack ([`crate::http::sdk_http_client`]).
+    pub async fn secrets(
+        &self,
+    ) -> Result<(Arc<SecretCache>, Option<aws_config::SdkConfig>), Error> {
         let (source, aws): (Box<dyn SecretSource>, _) = match &self.secrets_file {
             Some(path) => (Box::new(SecretsFile::new(path)), None),
             None => {
-                let config = aws_config::load_from_env().await;
+                let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(sdk_http_client()?)
+                    .load()
+                    .await;
                 let client = aws_sdk_secretsmanager::Client::new(&config);
                 (Box::new(SecretsManager::new(client)), Some(config))
             }
         };
-        (Arc::new(SecretCache::new(source, self.secret_ttl)), aws)
+        Ok((Arc::new(SecretCache::new(source, self.secret_ttl)), aws))
     }
 
     /// Builds the ports (clients and caches) once, for every invocation of the process.
     pub async fn ports(&self) -> Result<Ports, Error> {
-        let (secrets, aws) = self.secrets().await;
+        let (secrets, aws) = self.secrets().await?;
         let pingone = PingOneClient::new(
             secrets.clone(),
             self.connection_secret_id.clone(),

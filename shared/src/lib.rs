@@ -11,6 +11,7 @@ pub mod capability;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod lambda;
 pub mod legacy;
 pub mod pingid;

@@ -36,6 +36,7 @@ pub use events::{
 };
 pub use function::{FunctionProcess, INVOKE_TIMEOUT, Invocation};
 pub use moto::{Moto, Queue, ReceivedMessage};
+pub use runtime_api::Answer;
 
 /// The repository root (the Cargo workspace directory).
 pub fn workspace_root() -> &'static Path {

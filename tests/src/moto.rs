@@ -18,6 +18,8 @@ macro_rules! moto_client {
     ($sdk:ident, $endpoint:expr) => {{
         let config = $sdk::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            // The functions' own HTTP stack: the SDK crates bring none.
+            .http_client(shared::http::sdk_http_client()?)
             .endpoint_url($endpoint)
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new(

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -61,7 +61,17 @@ pub struct PendingInvocation {
     /// The `Lambda-Runtime-Aws-Request-Id` the function will see.
     pub request_id: String,
     /// Resolves with the function's response or error.
-    pub result: oneshot::Receiver<Invocation>,
+    pub result: oneshot::Receiver<Answer>,
+}
+
+/// The outcome of one invocation, as the Runtime API saw it.
+#[derive(Debug)]
+pub struct Answer {
+    /// The function's response or error.
+    pub invocation: Invocation,
+    /// From handing the event out (`next`) to receiving the result: the handler's time as
+    /// Lambda bills it, without the wait in the queue.
+    pub handler_time: Duration,
 }
 
 /// A running Runtime API emulator; the server stops when this is dropped.
@@ -75,7 +85,7 @@ pub struct RuntimeApi {
 struct Queued {
     request_id: String,
     event: Value,
-    reply: oneshot::Sender<Invocation>,
+    reply: oneshot::Sender<Answer>,
 }
 
 struct ApiState {
@@ -83,9 +93,12 @@ struct ApiState {
     queue_tx: mpsc::UnboundedSender<Queued>,
     /// Behind an async mutex so that only one `next` call waits on the queue at a time.
     queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Queued>>,
-    /// Reply channels of events handed out and not yet answered, by request id.
-    in_flight: Mutex<HashMap<String, oneshot::Sender<Invocation>>>,
+    /// Reply channels of events handed out and not yet answered, with when they were handed
+    /// out, by request id.
+    in_flight: Mutex<HashMap<String, (oneshot::Sender<Answer>, Instant)>>,
     init: watch::Sender<InitState>,
+    /// When the runtime first asked for an event: the end of its init phase.
+    ready_at: std::sync::OnceLock<Instant>,
 }
 
 impl RuntimeApi {
@@ -102,6 +115,7 @@ impl RuntimeApi {
             queue_rx: tokio::sync::Mutex::new(queue_rx),
             in_flight: Mutex::new(HashMap::new()),
             init: watch::Sender::new(InitState::Starting),
+            ready_at: std::sync::OnceLock::new(),
         });
 
         let router = Router::new()
@@ -157,6 +171,12 @@ impl RuntimeApi {
         self.state.init.borrow().clone()
     }
 
+    /// When the runtime first called `next` (taken as the request arrived, so a slow test
+    /// task does not lengthen a measured init), if it has.
+    pub fn ready_at(&self) -> Option<Instant> {
+        self.state.ready_at.get().copied()
+    }
+
     /// Resolves once initialisation has finished or failed, returning the outcome.
     pub async fn initialised(&self) -> InitState {
         let mut init = self.state.init.subscribe();
@@ -176,6 +196,7 @@ impl Drop for RuntimeApi {
 
 /// `GET /runtime/invocation/next`: waits for an event and hands it to the runtime.
 async fn next(State(state): State<Arc<ApiState>>) -> Response {
+    state.ready_at.get_or_init(Instant::now);
     state.init.send_if_modified(|init| {
         let first_call = *init == InitState::Starting;
         if first_call {
@@ -191,9 +212,12 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response {
     let body = match serde_json::to_vec(&queued.event) {
         Ok(body) => body,
         Err(error) => {
-            let _ = queued.reply.send(Invocation::Error {
-                error_type: "Harness.InvalidEvent".to_owned(),
-                error_message: error.to_string(),
+            let _ = queued.reply.send(Answer {
+                invocation: Invocation::Error {
+                    error_type: "Harness.InvalidEvent".to_owned(),
+                    error_message: error.to_string(),
+                },
+                handler_time: Duration::ZERO,
             });
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
@@ -227,7 +251,7 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response {
         .in_flight
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .insert(queued.request_id, queued.reply);
+        .insert(queued.request_id, (queued.reply, Instant::now()));
     (StatusCode::OK, headers, body).into_response()
 }
 
@@ -311,9 +335,12 @@ fn complete(state: &ApiState, request_id: &str, result: Invocation) -> Response 
         .unwrap_or_else(PoisonError::into_inner)
         .remove(request_id);
     match reply {
-        Some(reply) => {
+        Some((reply, handed_out)) => {
             // The caller may have timed out and gone; Lambda accepts the result regardless.
-            let _ = reply.send(result);
+            let _ = reply.send(Answer {
+                invocation: result,
+                handler_time: handed_out.elapsed(),
+            });
             accepted()
         }
         // What the real Runtime API answers for an unknown or already-answered request id.

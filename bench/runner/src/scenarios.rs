@@ -5,46 +5,123 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use e2e::{FunctionProcess, Moto};
+use e2e::{FunctionProcess, Invocation, Moto};
 use pingid_sim::{RunningSim, SimConfig, Simulator, demo};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::measure::{Summary, cpu_time, memory_kib};
 
-/// An id no device authentication has: the call still fetches the secret, a token and asks
-/// PingOne, which is what a cold start costs.
-const UNKNOWN: &str = "00000000-0000-4000-8000-000000000000";
+/// Every Lambda binary of the product with the `events/` fixture of its cold invocation, and
+/// the floor. Fixtures are the REST events API Gateway sends (or the TOKEN event of the
+/// authorizer); their live-resource id placeholder stays an id PingOne does not know, so the
+/// first call still reads its secret, gets a token and asks the Ping cloud, which is what a cold
+/// start costs. [`cold_start`] refuses to run if a `functions/` crate is missing here.
+const COLD_START: &[(&str, &str)] = &[
+    ("baseline-echo", ""),
+    (
+        "read-all-devices-pingid",
+        "read-all-devices-pingid.rest.json",
+    ),
+    (
+        "create-device-authentication-pingid",
+        "create-device-authentication-pingid.rest.json",
+    ),
+    (
+        "read-device-authentication",
+        "read-device-authentication.rest.json",
+    ),
+    (
+        "device-select-device-authentication",
+        "device-select-device-authentication.rest.json",
+    ),
+    (
+        "validate-otp-device-authentication",
+        "validate-otp-device-authentication.rest.json",
+    ),
+    (
+        "cancel-device-authentication-pingid",
+        "cancel-device-authentication-pingid.rest.json",
+    ),
+    ("create-device-pingid", "create-device-pingid.rest.json"),
+    ("activate-device", "activate-device.rest.json"),
+    ("resend-otp-for-pairing", "resend-otp-for-pairing.rest.json"),
+    (
+        "create-pairing-key-pingid",
+        "create-pairing-key-pingid.rest.json",
+    ),
+    ("read-pairing-key", "read-pairing-key.rest.json"),
+    ("delete-pairing-key", "delete-pairing-key.http.json"),
+    ("read-device", "read-device.rest.json"),
+    ("delete-device", "delete-device.rest.json"),
+    ("update-device-nickname", "update-device-nickname.rest.json"),
+    ("set-device-order", "set-device-order.rest.json"),
+    ("read-user-mfa-enabled", "read-user-mfa-enabled.rest.json"),
+    (
+        "update-user-mfa-enabled",
+        "update-user-mfa-enabled.rest.json",
+    ),
+    (
+        "read-device-authentication-policy",
+        "read-device-authentication-policy.rest.json",
+    ),
+    (
+        "validate-assertion-device-authentication",
+        "validate-assertion-device-authentication.rest.not-fido.json",
+    ),
+    ("initialize-mfa", "initialize-mfa.rest.json"),
+    (
+        "initialize-passwordless-authentication",
+        "initialize-passwordless-authentication.rest.json",
+    ),
+    (
+        "finalize-passwordless-authentication",
+        "finalize-passwordless-authentication.rest.forged-context.json",
+    ),
+    ("api-authorizer", "api-authorizer.token.json"),
+];
 
-/// The binaries measured, with the event of their first (cold) invocation.
-fn cold_start_events() -> Vec<(&'static str, Value)> {
-    vec![
-        ("baseline-echo", json!({ "properties": {} })),
-        (
-            "read-all-devices-pingid",
-            json!({ "properties": { "userId": demo::ALICE_ID } }),
-        ),
-        (
-            "create-device-authentication-pingid",
-            json!({ "properties": { "userId": demo::ALICE_ID } }),
-        ),
-        (
-            "read-device-authentication",
-            json!({ "properties": { "deviceAuthenticationId": UNKNOWN } }),
-        ),
-        (
-            "device-select-device-authentication",
-            json!({ "properties": { "deviceAuthenticationId": UNKNOWN, "deviceId": demo::ALICE_SMS_DEVICE_ID } }),
-        ),
-        (
-            "validate-otp-device-authentication",
-            json!({ "properties": { "deviceAuthenticationId": UNKNOWN, "otp": "123456" } }),
-        ),
-        (
-            "cancel-device-authentication-pingid",
-            json!({ "properties": { "deviceAuthenticationId": UNKNOWN } }),
-        ),
-    ]
+/// The bearer token the bench's API-tokens secret holds, as in `events/api-authorizer.token.json`.
+const DEMO_API_TOKEN: &str = "demo-davinci-token-0123456789abcdefghijklmnopqrstuv";
+
+/// The event of `binary`'s cold invocation: its fixture with the passcode placeholder made a
+/// well-formed (wrong) passcode, so that input validation passes and the call reaches the cloud.
+fn cold_event(fixture: &str) -> Value {
+    if fixture.is_empty() {
+        return json!({ "properties": {} });
+    }
+    let mut event = e2e::load_event(fixture);
+    e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_OTP, "123456");
+    event
+}
+
+/// What the first answer was, for the report: the HTTP status of a proxy response, the
+/// authorizer's decision, or the error type of a failed invocation.
+fn first_answer(invocation: &Invocation) -> String {
+    match invocation {
+        Invocation::Response(value) => match value.get("statusCode") {
+            Some(status) => status.to_string(),
+            None => value
+                .pointer("/policyDocument/Statement/0/Effect")
+                .and_then(Value::as_str)
+                .unwrap_or("response")
+                .to_string(),
+        },
+        Invocation::Error { error_type, .. } => error_type.clone(),
+    }
+}
+
+/// Fails unless every crate under `functions/` is measured.
+fn check_every_function_is_measured() -> anyhow::Result<()> {
+    let dir = e2e::workspace_root().join("functions");
+    for entry in std::fs::read_dir(&dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        anyhow::ensure!(
+            COLD_START.iter().any(|(binary, _)| *binary == name),
+            "functions/{name} has no cold-start fixture in bench/runner/src/scenarios.rs"
+        );
+    }
+    Ok(())
 }
 
 /// Everything `bench/results.json` holds.
@@ -58,8 +135,12 @@ pub struct Results {
     pub warm: Vec<Warm>,
     /// Binary and artifact sizes.
     pub sizes: Vec<Size>,
+    /// Why there are no arm64 sizes.
+    pub arm64: String,
     /// Local gateway and simulator throughput.
     pub throughput: Vec<Throughput>,
+    /// Build times (set by `main` when measured).
+    pub build: Vec<crate::builds::BuildTime>,
 }
 
 /// Cold start of one binary.
@@ -67,6 +148,10 @@ pub struct Results {
 pub struct ColdStart {
     /// Binary name.
     pub binary: String,
+    /// The fixture of its first invocation (`events/`).
+    pub fixture: String,
+    /// What the first invocation answered (HTTP status, authorizer decision or error type).
+    pub first_answer: String,
     /// Exec to the first `/next`.
     pub init: Summary,
     /// Exec to the first response.
@@ -78,24 +163,33 @@ pub struct ColdStart {
 pub struct Warm {
     /// Binary name.
     pub binary: String,
-    /// Invocation latency through the Runtime API.
-    pub invoke: Summary,
-    /// The same Runtime API round trip with the echo function (the floor).
-    pub echo_invoke: Summary,
+    /// Invocations that answered as expected (out of `handler.samples`).
+    pub expected_answers: usize,
+    /// Handler time (the Runtime API handing out the event → the function's result).
+    pub handler: Summary,
+    /// The same for the echo function (the runtime's own floor).
+    pub echo_handler: Summary,
     /// The simulator answering the same PingOne call directly.
     pub simulator: Summary,
-    /// `invoke − echo − simulator` at p50 and p99: what our code adds.
+    /// `handler − echo handler − simulator` at p50: what our code adds.
     pub overhead_p50_ms: f64,
-    /// See `overhead_p50_ms`.
+    /// The same difference of the p99s (a difference of percentiles, not a percentile).
     pub overhead_p99_ms: f64,
     /// CPU time of the function process per invocation.
     pub cpu_us_per_invocation: f64,
-    /// Peak RSS after all invocations.
+    /// Memory over the long run.
+    pub memory: Memory,
+}
+
+/// Resident memory of one function process over a long run of invocations.
+#[derive(Debug, Serialize)]
+pub struct Memory {
+    /// Invocations in the run.
+    pub invocations: usize,
+    /// Peak RSS at the end of the run.
     pub peak_rss_kib: u64,
-    /// RSS after 1,000 invocations.
-    pub rss_at_1000_kib: u64,
-    /// RSS after all invocations.
-    pub rss_at_end_kib: u64,
+    /// `(invocations so far, RSS KiB)` every [`RSS_SAMPLE_EVERY`] invocations.
+    pub rss_kib: Vec<(usize, u64)>,
 }
 
 /// Size of one binary.
@@ -124,11 +218,16 @@ pub struct Throughput {
     pub latency: Summary,
 }
 
-/// The simulator, moto with the connection secret, and how to start a function against them.
+/// RSS is sampled every this many invocations of the long run.
+const RSS_SAMPLE_EVERY: usize = 1_000;
+
+/// The simulator (also the legacy PingID service), and moto holding every secret a function
+/// reads and the legacy single-use table: the stack of `tests/tests/support`, on loopback.
 struct Stack {
     sim: RunningSim,
-    moto: Moto,
-    secret_arn: String,
+    /// Kept for its server: dropping it stops moto.
+    _moto: Moto,
+    env: Vec<(&'static str, String)>,
     http: reqwest::Client,
     token: String,
 }
@@ -138,27 +237,48 @@ impl Stack {
         let sim =
             Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), SimConfig::default()).await?;
         let moto = Moto::start().await?;
-        let secret = json!({ "envId": demo::ENV_ID, "clientId": demo::CLIENT_ID,
+        let connection = json!({ "envId": demo::ENV_ID, "clientId": demo::CLIENT_ID,
             "clientSecret": demo::CLIENT_SECRET, "region": "NA" });
-        let secret_arn = moto
-            .create_secret("pingid/bench", &secret.to_string())
-            .await?;
+        let tokens = json!({ "tokens": { "davinci-2026-11": DEMO_API_TOKEN } });
+        let mut env = moto.aws_env();
+        env.extend([
+            (
+                "PINGONE_CONNECTION_SECRET_ID",
+                moto.create_secret("pingid/bench", &connection.to_string())
+                    .await?,
+            ),
+            ("PINGONE_BASE_URL", sim.base_url()),
+            (
+                "PINGID_PROPERTIES_SECRET_ID",
+                moto.create_secret(
+                    "pingid/properties",
+                    &demo::legacy::properties_file(&sim.base_url()),
+                )
+                .await?,
+            ),
+            (
+                "PINGID_USED_ONCE_TABLE",
+                moto.create_used_once_table("pingid-used-once").await?,
+            ),
+            (
+                "PINGID_API_TOKENS_SECRET_ID",
+                moto.create_secret("pingid/api-tokens", &tokens.to_string())
+                    .await?,
+            ),
+        ]);
         let http = reqwest::Client::new();
         let token = issue_token(&http, &sim.base_url()).await?;
         Ok(Stack {
             sim,
-            moto,
-            secret_arn,
+            _moto: moto,
+            env,
             http,
             token,
         })
     }
 
     async fn spawn(&self, binary: &str) -> anyhow::Result<FunctionProcess> {
-        let mut env = self.moto.aws_env();
-        env.push(("PINGONE_CONNECTION_SECRET_ID", self.secret_arn.clone()));
-        env.push(("PINGONE_BASE_URL", self.sim.base_url()));
-        FunctionProcess::spawn(binary, &env).await
+        FunctionProcess::spawn(binary, &self.env).await
     }
 
     /// Starts carol's TOTP authentication on the simulator directly; returns its id and code.
@@ -211,50 +331,85 @@ async fn totp_authentication(
     ))
 }
 
-/// Runs every measurement; `scale` divides the sample counts.
-pub async fn run_all(scale: usize) -> anyhow::Result<Results> {
+/// How many of everything one run measures.
+#[derive(Debug, Clone, Copy)]
+pub struct Counts {
+    /// Cold starts per binary.
+    pub cold_starts: usize,
+    /// Timed warm invocations per function.
+    pub warm: usize,
+    /// Invocations of the memory run (the timed ones included).
+    pub memory: usize,
+    /// Requests per throughput measurement.
+    pub load: usize,
+}
+
+impl Counts {
+    /// The issue's counts, divided by `scale` (10 for a quick try of the harness).
+    pub fn scaled(scale: usize) -> Self {
+        Self {
+            cold_starts: (50 / scale).max(1),
+            warm: 10_000 / scale,
+            memory: 50_000 / scale,
+            load: 3_000 / scale,
+        }
+    }
+}
+
+/// Runs every measurement on the binaries in `PINGID_BIN_DIR`.
+pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
+    check_every_function_is_measured()?;
     let stack = Stack::start().await?;
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         "arch": std::env::consts::ARCH,
         "binaries": std::env::var("PINGID_BIN_DIR").unwrap_or_else(|_| "target/debug".into()),
     });
-    eprintln!("cold start…");
-    let cold_start = cold_start(&stack, 50 / scale.min(50)).await?;
-    eprintln!("warm invocations…");
-    let count = 10_000 / scale;
+    eprintln!("cold start ({} binaries)…", COLD_START.len());
+    let cold_start = cold_start(&stack, counts.cold_starts).await?;
+    eprintln!("warm invocations and memory…");
     // The Runtime API floor does not depend on the function: measure it once for both.
-    let echo = echo_floor(&stack, count).await?;
+    let echo = echo_floor(&stack, counts.warm).await?;
     let warm = vec![
-        warm_read_all_devices(&stack, count, echo).await?,
-        warm_validate_otp(&stack, count, echo).await?,
+        warm_read_all_devices(&stack, counts, echo).await?,
+        warm_validate_otp(&stack, counts, echo).await?,
     ];
     eprintln!("sizes…");
     let sizes = sizes()?;
     eprintln!("throughput…");
-    let throughput = throughput(&stack, 3_000 / scale).await?;
+    let throughput = throughput(&stack, counts.load).await?;
     Ok(Results {
         machine,
         cold_start,
         warm,
         sizes,
+        arm64: arm64_note(),
         throughput,
+        build: Vec::new(),
     })
 }
 
 async fn cold_start(stack: &Stack, runs: usize) -> anyhow::Result<Vec<ColdStart>> {
     let mut results = Vec::new();
-    for (binary, event) in cold_start_events() {
-        let (mut init, mut first) = (Vec::new(), Vec::new());
+    for (binary, fixture) in COLD_START {
+        let event = cold_event(fixture);
+        let (mut init, mut first, mut answer) = (Vec::new(), Vec::new(), String::new());
         for _ in 0..runs {
             let function = stack.spawn(binary).await?;
             let started = Instant::now();
-            function.invoke(event.clone()).await?;
+            let invocation = function.invoke(event.clone()).await?;
             init.push(function.init_duration());
             first.push(function.init_duration() + started.elapsed());
+            // The first run's answer is the fixture's own outcome (later runs of a create
+            // may meet what the first one made).
+            if answer.is_empty() {
+                answer = first_answer(&invocation);
+            }
         }
         results.push(ColdStart {
             binary: binary.to_string(),
+            fixture: fixture.to_string(),
+            first_answer: answer,
             init: Summary::of(&mut init),
             first_response: Summary::of(&mut first),
         });
@@ -262,31 +417,32 @@ async fn cold_start(stack: &Stack, runs: usize) -> anyhow::Result<Vec<ColdStart>
     Ok(results)
 }
 
-/// Latencies of `count` echo invocations: the Runtime API round trip alone.
+/// Handler times of `count` echo invocations: the runtime's own floor.
 async fn echo_floor(stack: &Stack, count: usize) -> anyhow::Result<Summary> {
     let echo = stack.spawn("baseline-echo").await?;
     let mut samples = Vec::with_capacity(count);
     for _ in 0..count {
-        let started = Instant::now();
-        echo.invoke(json!({ "properties": {} })).await?;
-        samples.push(started.elapsed());
+        let answer = echo.invoke_timed(json!({ "properties": {} })).await?;
+        samples.push(answer.handler_time);
     }
     Ok(Summary::of(&mut samples))
 }
 
 struct WarmRun {
-    invoke: Summary,
+    expected_answers: usize,
+    handler: Summary,
     cpu_us_per_invocation: f64,
-    peak_rss_kib: u64,
-    rss_at_1000_kib: u64,
-    rss_at_end_kib: u64,
+    memory: Memory,
 }
 
-/// Invokes `function` `count` times with the events `next` makes (untimed), timing each call.
+/// Invokes `function` `counts.memory` times with the events `next` makes (untimed): the first
+/// `counts.warm` give the handler times and the CPU time; RSS is sampled all along.
+/// `expected(answer)` tells whether an answer is the one the event should get.
 async fn warm_run<F, Fut>(
     function: &FunctionProcess,
-    count: usize,
+    counts: Counts,
     mut next: F,
+    expected: impl Fn(&Invocation) -> bool,
 ) -> anyhow::Result<WarmRun>
 where
     F: FnMut() -> Fut,
@@ -296,25 +452,32 @@ where
     // Warm up: secret, token, connection pool.
     function.invoke(next().await?).await?;
     let cpu_before = cpu_time(pid)?;
-    let mut samples = Vec::with_capacity(count);
-    let mut rss_at_1000 = 0;
-    for n in 1..=count {
-        let event = next().await?;
-        let started = Instant::now();
-        function.invoke(event).await?;
-        samples.push(started.elapsed());
-        if n == 1000.min(count) {
-            rss_at_1000 = memory_kib(pid)?.0;
+    let mut samples = Vec::with_capacity(counts.warm);
+    let (mut expected_answers, mut cpu_us_per_invocation) = (0, 0.0);
+    let mut rss_kib = vec![(0, memory_kib(pid)?.0)];
+    for n in 1..=counts.memory.max(counts.warm) {
+        let answer = function.invoke_timed(next().await?).await?;
+        if n <= counts.warm {
+            samples.push(answer.handler_time);
+            expected_answers += usize::from(expected(&answer.invocation));
+        }
+        if n == counts.warm {
+            let cpu = cpu_time(pid)? - cpu_before;
+            cpu_us_per_invocation = cpu.as_secs_f64() * 1e6 / counts.warm as f64;
+        }
+        if n % RSS_SAMPLE_EVERY == 0 {
+            rss_kib.push((n, memory_kib(pid)?.0));
         }
     }
-    let cpu = cpu_time(pid)? - cpu_before;
-    let (rss, peak) = memory_kib(pid)?;
     Ok(WarmRun {
-        invoke: Summary::of(&mut samples),
-        cpu_us_per_invocation: cpu.as_secs_f64() * 1e6 / count as f64,
-        peak_rss_kib: peak,
-        rss_at_1000_kib: rss_at_1000,
-        rss_at_end_kib: rss,
+        expected_answers,
+        handler: Summary::of(&mut samples),
+        cpu_us_per_invocation,
+        memory: Memory {
+            invocations: counts.memory,
+            peak_rss_kib: memory_kib(pid)?.1,
+            rss_kib,
+        },
     })
 }
 
@@ -331,26 +494,43 @@ impl PidExt for Option<u32> {
 fn warm(binary: &str, run: WarmRun, echo: Summary, simulator: Summary) -> Warm {
     Warm {
         binary: binary.to_string(),
-        overhead_p50_ms: run.invoke.p50_ms - echo.p50_ms - simulator.p50_ms,
-        overhead_p99_ms: run.invoke.p99_ms - echo.p99_ms - simulator.p99_ms,
-        invoke: run.invoke,
-        echo_invoke: echo,
+        expected_answers: run.expected_answers,
+        overhead_p50_ms: run.handler.p50_ms - echo.p50_ms - simulator.p50_ms,
+        overhead_p99_ms: run.handler.p99_ms - echo.p99_ms - simulator.p99_ms,
+        handler: run.handler,
+        echo_handler: echo,
         simulator,
         cpu_us_per_invocation: run.cpu_us_per_invocation,
-        peak_rss_kib: run.peak_rss_kib,
-        rss_at_1000_kib: run.rss_at_1000_kib,
-        rss_at_end_kib: run.rss_at_end_kib,
+        memory: run.memory,
     }
 }
 
-async fn warm_read_all_devices(stack: &Stack, count: usize, echo: Summary) -> anyhow::Result<Warm> {
+/// The proxy response's status and body, when `invocation` is one.
+fn proxy(invocation: &Invocation) -> Option<(u64, Value)> {
+    let Invocation::Response(response) = invocation else {
+        return None;
+    };
+    let body = serde_json::from_str(response["body"].as_str()?).ok()?;
+    Some((response["statusCode"].as_u64()?, body))
+}
+
+async fn warm_read_all_devices(
+    stack: &Stack,
+    counts: Counts,
+    echo: Summary,
+) -> anyhow::Result<Warm> {
     let binary = "read-all-devices-pingid";
     let function = stack.spawn(binary).await?;
-    let event = json!({ "properties": { "userId": demo::ALICE_ID } });
-    let run = warm_run(&function, count, || {
-        let event = event.clone();
-        async move { Ok(event) }
-    })
+    let event = cold_event("read-all-devices-pingid.rest.json");
+    let run = warm_run(
+        &function,
+        counts,
+        || {
+            let event = event.clone();
+            async move { Ok(event) }
+        },
+        |answer| matches!(proxy(answer), Some((200, body)) if body["devices"].is_array()),
+    )
     .await?;
     let url = format!(
         "{}/v1/environments/{}/users/{}/devices",
@@ -358,23 +538,32 @@ async fn warm_read_all_devices(stack: &Stack, count: usize, echo: Summary) -> an
         demo::ENV_ID,
         demo::ALICE_ID
     );
-    let mut direct = Vec::with_capacity(count);
-    for _ in 0..count {
+    let mut direct = Vec::with_capacity(counts.warm);
+    for _ in 0..counts.warm {
         direct.push(timed(stack.http.get(&url).bearer_auth(&stack.token)).await?);
     }
     Ok(warm(binary, run, echo, Summary::of(&mut direct)))
 }
 
-async fn warm_validate_otp(stack: &Stack, count: usize, echo: Summary) -> anyhow::Result<Warm> {
+async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyhow::Result<Warm> {
     let binary = "validate-otp-device-authentication";
     let function = stack.spawn(binary).await?;
-    let run = warm_run(&function, count, || async {
-        let (id, otp) = stack.totp_authentication().await?;
-        Ok(json!({ "properties": { "deviceAuthenticationId": id, "otp": otp } }))
-    })
+    let fixture = e2e::load_event("validate-otp-device-authentication.rest.json");
+    let run = warm_run(
+        &function,
+        counts,
+        || async {
+            let (id, otp) = stack.totp_authentication().await?;
+            let mut event = fixture.clone();
+            e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_LIVE_ID, &id);
+            e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_OTP, &otp);
+            Ok(event)
+        },
+        |answer| matches!(proxy(answer), Some((200, body)) if body["status"] == "COMPLETED"),
+    )
     .await?;
-    let mut direct = Vec::with_capacity(count);
-    for _ in 0..count {
+    let mut direct = Vec::with_capacity(counts.warm);
+    for _ in 0..counts.warm {
         let (id, otp) = stack.totp_authentication().await?;
         let url = format!(
             "{}/{}/deviceAuthentications/{id}",
@@ -407,7 +596,7 @@ fn sizes() -> anyhow::Result<Vec<Size>> {
     let scratch = std::env::temp_dir().join(format!("pingid-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let mut sizes = Vec::new();
-    for (binary, _) in cold_start_events() {
+    for (binary, _) in COLD_START {
         let path = std::path::Path::new(&dir).join(binary);
         let bootstrap = scratch.join("bootstrap");
         std::fs::copy(&path, &bootstrap)?;
@@ -428,6 +617,26 @@ fn sizes() -> anyhow::Result<Vec<Size>> {
     }
     std::fs::remove_dir_all(&scratch)?;
     Ok(sizes)
+}
+
+/// Why the report has no arm64 sizes: cross-building needs the aarch64 standard library,
+/// which rustup installs from its own server.
+fn arm64_note() -> String {
+    let sysroot = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_default();
+    let std_dir = std::path::Path::new(&sysroot).join("lib/rustlib/aarch64-unknown-linux-gnu");
+    if std_dir.is_dir() {
+        "not built by `make bench`; `make build` (ARCH=arm64) prints the arm64 artifact sizes"
+            .into()
+    } else {
+        "not measured: the aarch64 standard library is not installed on this machine \
+         (`rustup target add aarch64-unknown-linux-gnu` needs static.rust-lang.org, which it \
+         cannot reach); where it is, `make build` (ARCH=arm64) prints the arm64 artifact sizes"
+            .into()
+    }
 }
 
 /// Sends `requests` requests from `concurrency` clients to `target`; `request(n)` builds the

@@ -136,17 +136,11 @@ impl PingIdClient {
         Self { http }
     }
 
-    /// The HTTP client this API wants: rustls, short connect timeout, no redirects (a signed
-    /// request must not be replayed to another host). HTTPS is enforced by [`Properties`],
-    /// which allows plain HTTP only on loopback (the local simulator).
+    /// The HTTP client this API wants: the product's HTTPS stack ([`crate::http`]: no
+    /// redirects, so a signed request is never replayed to another host). HTTPS is enforced by
+    /// [`Properties`], which allows plain HTTP only on loopback (the local simulator).
     pub fn default_http() -> Result<reqwest::Client, Error> {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("pingid-lambda/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))
+        crate::http::build(crate::http::client_builder())
     }
 
     /// POST `{idp_url}/rest/4/{op}/do` with the signed request; verifies the response (HS256

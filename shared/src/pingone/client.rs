@@ -90,16 +90,10 @@ impl PingOneClient {
         secret_id: impl Into<String>,
         base_url_override: Option<&str>,
     ) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(2))
-            .pool_idle_timeout(Duration::from_secs(60))
-            // A bearer token must never follow a redirect to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            // Plain HTTP only where an override (the local simulator) asks for it.
-            .https_only(base_url_override.is_none())
-            .user_agent(concat!("pingid-lambda/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        // Plain HTTP only where an override (the local simulator) asks for it.
+        let http = crate::http::build(
+            crate::http::client_builder().https_only(base_url_override.is_none()),
+        )?;
         Ok(Self {
             http,
             secrets,
