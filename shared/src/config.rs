@@ -51,6 +51,12 @@ pub struct Settings {
     pub allow_inline_properties: bool,
     /// Id of the API-tokens secret (the authorizer's).
     pub api_tokens_secret_id: Option<String>,
+    /// In Lambda, the region (`AWS_REGION`) the SDK is configured with directly, with the
+    /// credentials of the environment (the execution role's `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`): init then skips building the SDK's
+    /// default region and credential chains. `None` elsewhere (sam local, a laptop with a
+    /// profile), where those chains apply.
+    pub lambda_region: Option<String>,
 }
 
 impl Default for Settings {
@@ -67,6 +73,7 @@ impl Default for Settings {
             legacy_return_url: None,
             allow_inline_properties: false,
             api_tokens_secret_id: None,
+            lambda_region: None,
         }
     }
 }
@@ -125,6 +132,10 @@ impl Settings {
                 }
             },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
+            lambda_region: non_empty("AWS_REGION").filter(|_| {
+                non_empty("AWS_LAMBDA_FUNCTION_NAME").is_some()
+                    && non_empty("AWS_ACCESS_KEY_ID").is_some()
+            }),
         })
     }
 
@@ -137,10 +148,20 @@ impl Settings {
         let (source, aws): (Box<dyn SecretSource>, _) = match &self.secrets_file {
             Some(path) => (Box::new(SecretsFile::new(path)), None),
             None => {
-                let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .http_client(sdk_http_client()?)
-                    .load()
-                    .await;
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(sdk_http_client()?);
+                // The default chains would also build web identity's STS client (which parses
+                // its endpoint partitions), the IMDS and ECS providers: over a third of what our init
+                // executes beyond the floor (bench/ANALYSIS.md), for what Lambda puts in the
+                // environment anyway.
+                if let Some(region) = &self.lambda_region {
+                    loader = loader
+                        .region(aws_config::Region::new(region.clone()))
+                        .credentials_provider(
+                            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+                        );
+                }
+                let config = loader.load().await;
                 let client = aws_sdk_secretsmanager::Client::new(&config);
                 (Box::new(SecretsManager::new(client)), Some(config))
             }
@@ -211,6 +232,23 @@ mod tests {
     #[test]
     fn defaults_apply_when_nothing_is_set() {
         assert_eq!(settings(&[]).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn in_lambda_the_aws_region_and_credentials_are_the_environments() {
+        let lambda = [
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "read-all-devices-pingid"),
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ];
+        let region = |vars: &[(&str, &str)]| settings(vars).unwrap().lambda_region;
+        assert_eq!(region(&lambda).as_deref(), Some("eu-west-1"));
+        // Elsewhere (sam local, a laptop with a profile) the SDK's default chains apply.
+        for missing in 0..lambda.len() {
+            let mut vars = lambda.to_vec();
+            vars.remove(missing);
+            assert_eq!(region(&vars), None, "without {}", lambda[missing].0);
+        }
     }
 
     #[test]
