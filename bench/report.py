@@ -89,7 +89,7 @@ def warm_table(results):
         "",
         "Sequential, simulator at zero latency. **handler** = the Runtime API handing the event "
         "out → receiving the result. **overhead** = handler − the echo function's handler time "
-        "(the runtime's own floor) − the simulator answering the same PingOne call directly. "
+        "(the runtime's own floor) − the simulator answering the same PingOne calls directly. "
         "The p99 column subtracts p99s: a difference of percentiles, not a percentile.",
         "",
         "| function | samples | expected answers | handler p50/p99 ms | echo p50/p99 ms "

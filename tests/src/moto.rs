@@ -97,6 +97,15 @@ impl Moto {
             let process = Supervised::spawn("moto_server", command)?;
             let endpoint = format!("http://127.0.0.1:{port}");
             match wait_until_ready(&endpoint, &process).await {
+                // Another test's moto may have taken the port between `free_port` and this
+                // one's bind, and answered the probe: only our server's own "Running on" line
+                // proves the endpoint is ours (sharing a server breaks test isolation).
+                Ok(()) if !announced(&process, &endpoint).await => {
+                    last_error = Some(anyhow::anyhow!(
+                        "another server answered on {endpoint}\n{}",
+                        process.log_tail()
+                    ));
+                }
                 Ok(()) => {
                     return Ok(Self {
                         secrets: moto_client!(aws_sdk_secretsmanager, &endpoint),
@@ -347,6 +356,18 @@ fn free_port() -> anyhow::Result<u16> {
     let listener =
         TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port for moto")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// Whether `process` printed that it serves `endpoint` (werkzeug's "Running on" line, read
+/// from its captured output, which may trail the first answer by a moment).
+async fn announced(process: &Supervised, endpoint: &str) -> bool {
+    for _ in 0..20 {
+        if process.logs().iter().any(|line| line.contains(endpoint)) {
+            return true;
+        }
+        tokio::time::sleep(READY_POLL).await;
+    }
+    false
 }
 
 /// Polls `endpoint` until moto answers, failing early if the process exits.

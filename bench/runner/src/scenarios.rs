@@ -532,15 +532,21 @@ async fn warm_read_all_devices(
         |answer| matches!(proxy(answer), Some((200, body)) if body["devices"].is_array()),
     )
     .await?;
-    let url = format!(
-        "{}/v1/environments/{}/users/{}/devices",
-        stack.sim.base_url(),
-        demo::ENV_ID,
-        demo::ALICE_ID
-    );
+    // The handler's own PingOne calls, made the same way: the user's devices and the
+    // environment's policies (for `allowedTypes` and `mfaPolicy`), concurrently.
+    let environment = format!("{}/v1/environments/{}", stack.sim.base_url(), demo::ENV_ID);
+    let devices = format!("{environment}/users/{}/devices", demo::ALICE_ID);
+    let policies = format!("{environment}/deviceAuthenticationPolicies");
     let mut direct = Vec::with_capacity(counts.warm);
     for _ in 0..counts.warm {
-        direct.push(timed(stack.http.get(&url).bearer_auth(&stack.token)).await?);
+        let started = Instant::now();
+        let (devices, policies) = tokio::join!(
+            timed(stack.http.get(&devices).bearer_auth(&stack.token)),
+            timed(stack.http.get(&policies).bearer_auth(&stack.token)),
+        );
+        devices?;
+        policies?;
+        direct.push(started.elapsed());
     }
     Ok(warm(binary, run, echo, Summary::of(&mut direct)))
 }
