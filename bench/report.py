@@ -132,14 +132,16 @@ def memory_table(results):
         "| target (peak ≤ 40 MB) |",
         "|---|---|" + "---|" * len(marks) + "---|---|---|",
     ]
-    for w in results["warm"]:
-        memory = w["memory"]
+    rows = [(w["binary"], w["memory"]) for w in results["warm"]]
+    if "floor_memory" in results:
+        rows.append((f"{FLOOR} (the floor)", results["floor_memory"]))
+    for binary, memory in rows:
         peak = memory["peak_rss_kib"] * 1024
         cells = " | ".join(f"{rss_at(memory, m) / 1024:.1f}" for m in marks)
         early = (rss_at(memory, timed) - rss_at(memory, 1_000)) / 1024
         late = (rss_at(memory, invocations) - rss_at(memory, timed)) / 1024
         lines.append(
-            f"| {w['binary']} | {peak / MIB:.1f} | {cells} | {early:+.2f} | {late:+.2f} "
+            f"| {binary} | {peak / MIB:.1f} | {cells} | {early:+.2f} | {late:+.2f} "
             f"| {verdict(peak <= TARGETS['peak_rss_mb'] * MB)} |"
         )
     return lines

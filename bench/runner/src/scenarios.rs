@@ -133,6 +133,8 @@ pub struct Results {
     pub cold_start: Vec<ColdStart>,
     /// Warm invocations.
     pub warm: Vec<Warm>,
+    /// The floor's memory over the same long run (what the runtime itself does to RSS).
+    pub floor_memory: Memory,
     /// Binary and artifact sizes.
     pub sizes: Vec<Size>,
     /// Why there are no arm64 sizes.
@@ -369,7 +371,7 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
     let cold_start = cold_start(&stack, counts.cold_starts).await?;
     eprintln!("warm invocations and memory…");
     // The Runtime API floor does not depend on the function: measure it once for both.
-    let echo = echo_floor(&stack, counts.warm).await?;
+    let (echo, floor_memory) = echo_floor(&stack, counts).await?;
     let warm = vec![
         warm_read_all_devices(&stack, counts, echo).await?,
         warm_validate_otp(&stack, counts, echo).await?,
@@ -382,6 +384,7 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
         machine,
         cold_start,
         warm,
+        floor_memory,
         sizes,
         arm64: arm64_note(),
         throughput,
@@ -417,15 +420,18 @@ async fn cold_start(stack: &Stack, runs: usize) -> anyhow::Result<Vec<ColdStart>
     Ok(results)
 }
 
-/// Handler times of `count` echo invocations: the runtime's own floor.
-async fn echo_floor(stack: &Stack, count: usize) -> anyhow::Result<Summary> {
+/// Handler times of echo invocations (the runtime's own floor), and the echo process's memory
+/// over the same long run as the functions'.
+async fn echo_floor(stack: &Stack, counts: Counts) -> anyhow::Result<(Summary, Memory)> {
     let echo = stack.spawn("baseline-echo").await?;
-    let mut samples = Vec::with_capacity(count);
-    for _ in 0..count {
-        let answer = echo.invoke_timed(json!({ "properties": {} })).await?;
-        samples.push(answer.handler_time);
-    }
-    Ok(Summary::of(&mut samples))
+    let run = warm_run(
+        &echo,
+        counts,
+        || async { Ok(json!({ "properties": {} })) },
+        |answer| matches!(answer, Invocation::Response(_)),
+    )
+    .await?;
+    Ok((run.handler, run.memory))
 }
 
 struct WarmRun {
