@@ -511,13 +511,13 @@ fn warm(binary: &str, run: WarmRun, echo: Summary, simulator: Summary) -> Warm {
     }
 }
 
-/// The proxy response's status and body, when `invocation` is one.
-fn proxy(invocation: &Invocation) -> Option<(u64, Value)> {
+/// The proxy response's status and JSON body, when `invocation` is one.
+fn proxy(invocation: &Invocation) -> Option<(u16, Value)> {
     let Invocation::Response(response) = invocation else {
         return None;
     };
-    let body = serde_json::from_str(response["body"].as_str()?).ok()?;
-    Some((response["statusCode"].as_u64()?, body))
+    let response = e2e::ProxyResponse::from_value(response).ok()?;
+    Some((response.status, response.json().ok()?))
 }
 
 async fn warm_read_all_devices(
