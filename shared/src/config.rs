@@ -13,16 +13,17 @@
 //! | `PINGID_LEGACY_RETURN_URL` | the legacy return URL when a request gives no `skRedirectUri` | unset |
 //! | `PINGID_ALLOW_INLINE_PROPERTIES` | `true` lets requests carry `customAuth.pingIdProperties` | `false` |
 //! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
+//! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, … | region, credentials and endpoints of the AWS calls ([`crate::aws`]) | Lambda's |
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::aws::{AwsClient, AwsSettings, DYNAMODB, SECRETS_MANAGER};
 use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
-use crate::http::sdk_http_client;
-use crate::legacy::{LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
+use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::pingone::{PingOneClient, Region};
 use crate::secrets::{MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager};
 
@@ -51,12 +52,8 @@ pub struct Settings {
     pub allow_inline_properties: bool,
     /// Id of the API-tokens secret (the authorizer's).
     pub api_tokens_secret_id: Option<String>,
-    /// In Lambda, the region (`AWS_REGION`) the SDK is configured with directly, with the
-    /// credentials of the environment (the execution role's `AWS_ACCESS_KEY_ID`,
-    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`): init then skips building the SDK's
-    /// default region and credential chains. `None` elsewhere (sam local, a laptop with a
-    /// profile), where those chains apply.
-    pub lambda_region: Option<String>,
+    /// The AWS variables: region, credentials, endpoints ([`crate::aws`]).
+    pub aws: AwsSettings,
 }
 
 impl Default for Settings {
@@ -73,7 +70,7 @@ impl Default for Settings {
             legacy_return_url: None,
             allow_inline_properties: false,
             api_tokens_secret_id: None,
-            lambda_region: None,
+            aws: AwsSettings::default(),
         }
     }
 }
@@ -132,38 +129,20 @@ impl Settings {
                 }
             },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
-            lambda_region: non_empty("AWS_REGION").filter(|_| {
-                non_empty("AWS_LAMBDA_FUNCTION_NAME").is_some()
-                    && non_empty("AWS_ACCESS_KEY_ID").is_some()
-            }),
+            aws: AwsSettings::from_lookup(non_empty),
         })
     }
 
-    /// The secret cache over Secrets Manager (or the local secrets file), and the AWS
-    /// configuration it loaded (`None` for a secrets file), built once per process. The SDK
-    /// speaks through the product's own HTTPS stack ([`crate::http::sdk_http_client`]).
-    pub async fn secrets(
-        &self,
-    ) -> Result<(Arc<SecretCache>, Option<aws_config::SdkConfig>), Error> {
+    /// The secret cache over Secrets Manager (or the local secrets file), built once per
+    /// process, and the HTTPS client of the AWS calls (`None` for a secrets file): one
+    /// connection pool for Secrets Manager and DynamoDB.
+    pub fn secrets(&self) -> Result<(Arc<SecretCache>, Option<reqwest::Client>), Error> {
         let (source, aws): (Box<dyn SecretSource>, _) = match &self.secrets_file {
             Some(path) => (Box::new(SecretsFile::new(path)), None),
             None => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .http_client(sdk_http_client()?);
-                // The default chains would also build web identity's STS client (which parses
-                // its endpoint partitions), the IMDS and ECS providers: over a third of what our init
-                // executes beyond the floor (bench/ANALYSIS.md), for what Lambda puts in the
-                // environment anyway.
-                if let Some(region) = &self.lambda_region {
-                    loader = loader
-                        .region(aws_config::Region::new(region.clone()))
-                        .credentials_provider(
-                            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-                        );
-                }
-                let config = loader.load().await;
-                let client = aws_sdk_secretsmanager::Client::new(&config);
-                (Box::new(SecretsManager::new(client)), Some(config))
+                let http = crate::http::build(crate::http::client_builder())?;
+                let client = AwsClient::new(&self.aws, &SECRETS_MANAGER, http.clone())?;
+                (Box::new(SecretsManager::new(client)), Some(http))
             }
         };
         Ok((Arc::new(SecretCache::new(source, self.secret_ttl)), aws))
@@ -171,7 +150,7 @@ impl Settings {
 
     /// Builds the ports (clients and caches) once, for every invocation of the process.
     pub async fn ports(&self) -> Result<Ports, Error> {
-        let (secrets, aws) = self.secrets().await?;
+        let (secrets, aws) = self.secrets()?;
         let pingone = PingOneClient::new(
             secrets.clone(),
             self.connection_secret_id.clone(),
@@ -196,7 +175,7 @@ impl Settings {
 
     /// The single-use record: the DynamoDB table when one is configured, else this process's
     /// memory (enough for one process; a deployment with many instances sets the table).
-    fn used_once(&self, aws: Option<&aws_config::SdkConfig>) -> Result<Arc<dyn UsedOnce>, Error> {
+    fn used_once(&self, aws: Option<&reqwest::Client>) -> Result<Arc<dyn UsedOnce>, Error> {
         match (&self.used_once_table, aws) {
             (None, _) => {
                 tracing::warn!(
@@ -204,13 +183,12 @@ impl Settings {
                 );
                 Ok(Arc::new(MemoryUsedOnce::default()))
             }
-            #[cfg(feature = "dynamodb")]
-            (Some(table), Some(config)) => Ok(Arc::new(crate::legacy::DynamoUsedOnce::new(
-                aws_sdk_dynamodb::Client::new(config),
+            (Some(table), Some(http)) => Ok(Arc::new(DynamoUsedOnce::new(
+                AwsClient::new(&self.aws, &DYNAMODB, http.clone())?,
                 table.clone(),
             ))),
-            (Some(_), _) => Err(Error::ConfigUnavailable(
-                "PINGID_USED_ONCE_TABLE needs AWS (not a secrets file) and a function built with DynamoDB support".into(),
+            (Some(_), None) => Err(Error::ConfigUnavailable(
+                "PINGID_USED_ONCE_TABLE needs AWS (not a secrets file)".into(),
             )),
         }
     }
@@ -235,20 +213,30 @@ mod tests {
     }
 
     #[test]
-    fn in_lambda_the_aws_region_and_credentials_are_the_environments() {
-        let lambda = [
-            ("AWS_REGION", "eu-west-1"),
-            ("AWS_LAMBDA_FUNCTION_NAME", "read-all-devices-pingid"),
+    fn the_aws_variables_are_read_blank_ones_as_unset() {
+        let aws = settings(&[
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
             ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
-        ];
-        let region = |vars: &[(&str, &str)]| settings(vars).unwrap().lambda_region;
-        assert_eq!(region(&lambda).as_deref(), Some("eu-west-1"));
-        // Elsewhere (sam local, a laptop with a profile) the SDK's default chains apply.
-        for missing in 0..lambda.len() {
-            let mut vars = lambda.to_vec();
-            vars.remove(missing);
-            assert_eq!(region(&vars), None, "without {}", lambda[missing].0);
-        }
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", " "),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ])
+        .unwrap()
+        .aws;
+        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(aws.access_key_id.as_deref(), Some("ASIAEXAMPLE"));
+        assert_eq!(aws.secret_access_key.unwrap().expose(), "secret");
+        assert_eq!(aws.session_token, None);
+        assert_eq!(aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+        // Lambda's own variable wins over the CLI's.
+        let region = settings(&[
+            ("AWS_REGION", "us-east-2"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+        ])
+        .unwrap()
+        .aws
+        .region;
+        assert_eq!(region.as_deref(), Some("us-east-2"));
     }
 
     #[test]

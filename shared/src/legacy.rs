@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::BoxFuture;
+use crate::aws::{AwsClient, AwsError};
 use crate::error::Error;
 use crate::pingid::properties::Properties;
 use crate::secrets::{Secret, SecretCache};
@@ -128,16 +129,17 @@ impl UsedOnce for MemoryUsedOnce {
 /// The record in a DynamoDB table with partition key `id` (string) and TTL attribute
 /// `expiresAt` (epoch seconds). A claim is a conditional put, so two instances racing for the
 /// same token cannot both win.
-#[cfg(feature = "dynamodb")]
+///
+/// A claim that AWS failed (5xx) may still have been written; tried again, it reads as already
+/// used. That denies one sign-in rather than letting a token count twice: the safe side.
 pub struct DynamoUsedOnce {
-    client: aws_sdk_dynamodb::Client,
+    client: AwsClient,
     table: String,
 }
 
-#[cfg(feature = "dynamodb")]
 impl DynamoUsedOnce {
-    /// A record in `table`.
-    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+    /// A record in `table`, over a DynamoDB client ([`crate::aws::DYNAMODB`]).
+    pub fn new(client: AwsClient, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
@@ -145,57 +147,53 @@ impl DynamoUsedOnce {
     }
 }
 
-#[cfg(feature = "dynamodb")]
-fn store_error(error: impl std::fmt::Display) -> Error {
+fn store_error(error: AwsError) -> Error {
     Error::UpstreamUnavailable(format!("the single-use record is unavailable: {error}"))
 }
 
-#[cfg(feature = "dynamodb")]
 impl UsedOnce for DynamoUsedOnce {
     fn claim<'a>(
         &'a self,
         id: &'a str,
         expires_at: SystemTime,
     ) -> BoxFuture<'a, Result<bool, Error>> {
-        use aws_sdk_dynamodb::operation::put_item::PutItemError;
-        use aws_sdk_dynamodb::types::AttributeValue;
         Box::pin(async move {
             let expires = expires_at
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or_default();
-            let outcome = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .item("id", AttributeValue::S(id.to_string()))
-                .item("expiresAt", AttributeValue::N(expires.to_string()))
-                .condition_expression("attribute_not_exists(id)")
-                .send()
-                .await;
-            match outcome {
+            let put = serde_json::json!({
+                "TableName": self.table,
+                "Item": { "id": { "S": id }, "expiresAt": { "N": expires.to_string() } },
+                "ConditionExpression": "attribute_not_exists(id)",
+            });
+            match self.client.call::<serde_json::Value>("PutItem", &put).await {
                 Ok(_) => Ok(true),
-                Err(error) => match error.into_service_error() {
-                    PutItemError::ConditionalCheckFailedException(_) => Ok(false),
-                    other => Err(store_error(other)),
-                },
+                Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
+                Err(error) => Err(store_error(error)),
             }
         })
     }
 
     fn is_used<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
-        use aws_sdk_dynamodb::types::AttributeValue;
+        /// `GetItem`'s answer: `Item` is absent when there is none.
+        #[derive(serde::Deserialize)]
+        struct Found {
+            #[serde(rename = "Item")]
+            item: Option<serde_json::Value>,
+        }
         Box::pin(async move {
-            let output = self
+            let get = serde_json::json!({
+                "TableName": self.table,
+                "Key": { "id": { "S": id } },
+                "ConsistentRead": true,
+            });
+            let found: Found = self
                 .client
-                .get_item()
-                .table_name(&self.table)
-                .key("id", AttributeValue::S(id.to_string()))
-                .consistent_read(true)
-                .send()
+                .call("GetItem", &get)
                 .await
-                .map_err(|e| store_error(e.into_service_error()))?;
-            Ok(output.item.is_some())
+                .map_err(store_error)?;
+            Ok(found.item.is_some())
         })
     }
 }

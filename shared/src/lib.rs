@@ -6,6 +6,7 @@
 //! [`capability::dispatch`].
 
 pub mod auth;
+pub mod aws;
 pub mod budget;
 pub mod capability;
 pub mod clock;

@@ -18,10 +18,7 @@ pub enum LogFormat {
 
 /// The filter directives in force for `level` when `RUST_LOG` is not set.
 pub fn default_directives(level: &str) -> String {
-    format!(
-        "{level},aws_config=warn,aws_smithy_runtime=warn,aws_sdk_dynamodb=warn,\
-         aws_sdk_secretsmanager=warn,hyper=warn,hyper_util=warn,h2=warn,rustls=warn,reqwest=warn"
-    )
+    format!("{level},aws_sigv4=warn,hyper=warn,hyper_util=warn,h2=warn,rustls=warn,reqwest=warn")
 }
 
 /// Installs the global subscriber (a second call is a no-op, which tests rely on).

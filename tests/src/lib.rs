@@ -25,6 +25,7 @@ mod function;
 mod moto;
 mod process;
 pub mod runtime_api;
+mod sdk_http;
 
 use std::path::{Path, PathBuf};
 

@@ -20,8 +20,15 @@ fn alice() -> serde_json::Value {
 async fn a_read_is_retried_once_after_a_server_error() {
     let stack = Stack::start().await;
     let devices = stack.function("readAllDevicesPingID").await;
+    // The devices call itself: the handler reads the policies concurrently, and a fault on
+    // the common prefix would go to whichever call arrives first.
+    let prefix = format!(
+        "/v1/environments/{}/users/{}/devices",
+        demo::ENV_ID,
+        demo::ALICE_ID
+    );
     stack
-        .sim_faults(json!([{ "pathPrefix": "/v1/environments", "status": 503, "count": 1 }]))
+        .sim_faults(json!([{ "pathPrefix": prefix, "status": 503, "count": 1 }]))
         .await;
     ok(&devices.call(alice()).await);
     assert_eq!(stack.stats(DEVICES).await, 2);

@@ -138,7 +138,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         .api_tokens_secret_id
         .clone()
         .ok_or_else(|| Error::ConfigUnavailable("PINGID_API_TOKENS_SECRET_ID is not set".into()))?;
-    let (secrets, _) = settings.secrets().await?;
+    let (secrets, _) = settings.secrets()?;
     let authorizer = Authorizer::new(secrets, secret_id);
     lambda_runtime::run(service_fn(|event: LambdaEvent<TokenEvent>| {
         let authorizer = &authorizer;
