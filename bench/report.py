@@ -23,6 +23,7 @@ TARGETS = {
     "overhead_p50_ms": 0.5,  # warm overhead p50 ≤ 0.5 ms
     "peak_rss_mb": 40,  # peak RSS ≤ 40 MB
     "zip_mb": 5,  # zipped artifact ≤ 5 MB
+    "growth_noise_mib": 0.5,  # RSS growth over the memory run counted as noise
 }
 FLOOR = "baseline-echo"
 MB = 1000 * 1000
@@ -50,7 +51,14 @@ def headline(results):
         "overhead_p50_max_ms": max(w["overhead_p50_ms"] for w in warm),
         "peak_rss_max_mib": max(w["memory"]["peak_rss_kib"] for w in warm) / 1024,
         "zip_max_mib": max(s["zip_bytes"] for s in sizes) / MIB,
+        "growth_max_mib": max(growth(w["memory"]) for w in warm),
+        "growth_floor_mib": growth(results["floor_memory"]) if "floor_memory" in results else None,
     }
+
+
+def growth(memory):
+    """RSS growth (MiB) from invocation 1,000 to the end of the memory run."""
+    return (rss_at(memory, memory["invocations"]) - rss_at(memory, 1_000)) / 1024
 
 
 def cold_start_table(results):
@@ -124,24 +132,27 @@ def memory_table(results):
         "",
         f"RSS (MiB) of the function process over {invocations:,} invocations (the warm run's "
         "included), sampled every 1,000. **Leak check**: growth from invocation 1,000 to "
-        f"{timed:,}, and from {timed:,} to {invocations:,}.",
+        f"{timed:,}, and from {timed:,} to {invocations:,}; the floor runs the same "
+        "invocations, so growth beyond the floor's is the functions' own.",
         "",
         "| function | peak RSS MiB | "
         + " | ".join(f"at {m:,}" for m in marks)
         + f" | growth 1k→{timed // 1000}k MiB | growth {timed // 1000}k→{invocations // 1000}k MiB "
-        "| target (peak ≤ 40 MB) |",
-        "|---|---|" + "---|" * len(marks) + "---|---|---|",
+        f"| beyond the floor 1k→{invocations // 1000}k MiB | target (peak ≤ 40 MB) |",
+        "|---|---|" + "---|" * len(marks) + "---|---|---|---|",
     ]
+    floor = results.get("floor_memory")
     rows = [(w["binary"], w["memory"]) for w in results["warm"]]
-    if "floor_memory" in results:
-        rows.append((f"{FLOOR} (the floor)", results["floor_memory"]))
+    if floor:
+        rows.append((f"{FLOOR} (the floor)", floor))
     for binary, memory in rows:
         peak = memory["peak_rss_kib"] * 1024
         cells = " | ".join(f"{rss_at(memory, m) / 1024:.1f}" for m in marks)
         early = (rss_at(memory, timed) - rss_at(memory, 1_000)) / 1024
         late = (rss_at(memory, invocations) - rss_at(memory, timed)) / 1024
+        beyond = f"{growth(memory) - growth(floor):+.2f}" if floor else "n/a"
         lines.append(
-            f"| {binary} | {peak / MIB:.1f} | {cells} | {early:+.2f} | {late:+.2f} "
+            f"| {binary} | {peak / MIB:.1f} | {cells} | {early:+.2f} | {late:+.2f} | {beyond} "
             f"| {verdict(peak <= TARGETS['peak_rss_mb'] * MB)} |"
         )
     return lines
@@ -242,8 +253,18 @@ def main(results_path, report_path, chart_path):
         f"Target ≤ {TARGETS['peak_rss_mb']} MB.",
         f"- Zipped artifact: at most **{h['zip_max_mib']:.2f} MiB**. "
         f"Target ≤ {TARGETS['zip_mb']} MB.",
-        "",
     ]
+    if h["growth_floor_mib"] is not None:
+        beyond = h["growth_max_mib"] - h["growth_floor_mib"]
+        lines.append(
+            f"- RSS growth over the memory run: at most **{h['growth_max_mib']:+.2f} MiB**, the "
+            f"floor **{h['growth_floor_mib']:+.2f} MiB**; beyond the floor at most "
+            f"**{beyond:+.2f} MiB**. Target: no growth beyond noise "
+            f"({TARGETS['growth_noise_mib']} MiB): "
+            f"{verdict(h['growth_max_mib'] <= TARGETS['growth_noise_mib'])} "
+            "(the reading below says whose growth it is)."
+        )
+    lines.append("")
     lines += cold_start_table(results)
     lines += ["", f"![cold start vs baseline]({Path(chart_path).name})"]
     lines += warm_table(results)

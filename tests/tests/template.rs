@@ -447,7 +447,7 @@ fn quiet_logs_by_default(t: &Template) -> Vec<String> {
     for (logical, function) in lambda_functions(&t.transformed) {
         if !function["Properties"]["Environment"]["Variables"]["RUST_LOG"].is_null() {
             problems.push(format!(
-                "{logical} sets RUST_LOG (it would lift the SDK's log level)"
+                "{logical} sets RUST_LOG (it would lift the request signer's and HTTP stacks' log level)"
             ));
         }
     }
