@@ -133,7 +133,9 @@ def memory_table(results):
         f"RSS (MiB) of the function process over {invocations:,} invocations (the warm run's "
         "included), sampled every 1,000. **Leak check**: growth from invocation 1,000 to "
         f"{timed:,}, and from {timed:,} to {invocations:,}; the floor runs the same "
-        "invocations, so growth beyond the floor's is the functions' own.",
+        "invocations, so growth beyond the floor's is the functions' own. The control run "
+        "gives every event the same trace id (Lambda gives each its own): what is left of the "
+        "growth when the runtime's `setenv(\"_X_AMZN_TRACE_ID\")` has one string to reuse.",
         "",
         "| function | peak RSS MiB | "
         + " | ".join(f"at {m:,}" for m in marks)
@@ -145,6 +147,9 @@ def memory_table(results):
     rows = [(w["binary"], w["memory"]) for w in results["warm"]]
     if floor:
         rows.append((f"{FLOOR} (the floor)", floor))
+    if "same_trace_id_memory" in results:
+        rows.append(("read-all-devices-pingid, one trace id for all (control)",
+                     results["same_trace_id_memory"]))
     for binary, memory in rows:
         peak = memory["peak_rss_kib"] * 1024
         cells = " | ".join(f"{rss_at(memory, m) / 1024:.1f}" for m in marks)
@@ -263,6 +268,10 @@ def main(results_path, report_path, chart_path):
             f"({TARGETS['growth_noise_mib']} MiB): "
             f"{verdict(h['growth_max_mib'] <= TARGETS['growth_noise_mib'])} "
             "(the reading below says whose growth it is)."
+        )
+    if "same_trace_id_memory" in results:
+        lines.append(
+            f"- Control, one trace id for every invocation: **{growth(results['same_trace_id_memory']):+.2f} MiB**."
         )
     lines.append("")
     lines += cold_start_table(results)

@@ -281,6 +281,9 @@ impl Browser {
                 Ok(Some(element.to_owned()))
             }
             Err(error) if error.code == "no such element" => Ok(None),
+            // The page was being replaced (a form post landing) while ChromeDriver looked: there
+            // is no element yet, and `wait_for` looks again on the new page.
+            Err(error) if error.code == "aborted by navigation" => Ok(None),
             Err(error) => Err(anyhow::anyhow!(error)).with_context(|| format!("finding {css:?}")),
         }
     }

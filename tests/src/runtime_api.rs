@@ -99,9 +99,19 @@ struct ApiState {
     init: watch::Sender<InitState>,
     /// When the runtime first asked for an event: the end of its init phase.
     ready_at: std::sync::OnceLock<Instant>,
+    /// Hand out one trace id for every event instead of a new one each (see
+    /// [`RuntimeApi::fix_trace_id`]).
+    fixed_trace_id: std::sync::OnceLock<String>,
 }
 
 impl RuntimeApi {
+    /// From now on every event carries the same trace id. Lambda gives each invocation its own;
+    /// the benchmark's control run uses one to show what the runtime's per-invocation
+    /// `setenv("_X_AMZN_TRACE_ID")` does to memory (`bench/ANALYSIS.md`).
+    pub fn fix_trace_id(&self) {
+        let _ = self.state.fixed_trace_id.set(trace_id());
+    }
+
     /// Starts the emulator for a function called `function_name` on a free loopback port.
     pub async fn start(function_name: &str) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
@@ -116,6 +126,7 @@ impl RuntimeApi {
             in_flight: Mutex::new(HashMap::new()),
             init: watch::Sender::new(InitState::Starting),
             ready_at: std::sync::OnceLock::new(),
+            fixed_trace_id: std::sync::OnceLock::new(),
         });
 
         let router = Router::new()
@@ -239,7 +250,10 @@ async fn next(State(state): State<Arc<ApiState>>) -> Response {
             "lambda-runtime-invoked-function-arn",
             state.function_arn.clone(),
         ),
-        ("lambda-runtime-trace-id", trace_id()),
+        (
+            "lambda-runtime-trace-id",
+            state.fixed_trace_id.get().cloned().unwrap_or_else(trace_id),
+        ),
     ];
     for (name, value) in lambda_headers {
         if let Ok(value) = HeaderValue::try_from(value) {

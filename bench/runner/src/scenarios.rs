@@ -135,6 +135,9 @@ pub struct Results {
     pub warm: Vec<Warm>,
     /// The floor's memory over the same long run (what the runtime itself does to RSS).
     pub floor_memory: Memory,
+    /// The control: `read-all-devices-pingid`'s memory over the same run when every event
+    /// carries the same trace id, so the runtime's `setenv` reuses one string.
+    pub same_trace_id_memory: Memory,
     /// Binary and artifact sizes.
     pub sizes: Vec<Size>,
     /// Why there are no arm64 sizes.
@@ -184,7 +187,7 @@ pub struct Warm {
 }
 
 /// Resident memory of one function process over a long run of invocations.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Memory {
     /// Invocations in the run.
     pub invocations: usize,
@@ -373,9 +376,13 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
     // The Runtime API floor does not depend on the function: measure it once for both.
     let (echo, floor_memory) = echo_floor(&stack, counts).await?;
     let warm = vec![
-        warm_read_all_devices(&stack, counts, echo).await?,
+        warm_read_all_devices(&stack, counts, echo, TraceIds::New)
+            .await?
+            .0,
         warm_validate_otp(&stack, counts, echo).await?,
     ];
+    let (_, same_trace_id_memory) =
+        warm_read_all_devices(&stack, counts, echo, TraceIds::Same).await?;
     eprintln!("sizes…");
     let sizes = sizes()?;
     eprintln!("throughput…");
@@ -385,6 +392,7 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
         cold_start,
         warm,
         floor_memory,
+        same_trace_id_memory,
         sizes,
         arm64: arm64_note(),
         throughput,
@@ -520,13 +528,27 @@ fn proxy(invocation: &Invocation) -> Option<(u16, Value)> {
     Some((response.status, response.json().ok()?))
 }
 
+/// Trace ids of the events of a run.
+#[derive(Clone, Copy, PartialEq)]
+enum TraceIds {
+    /// A new one per event, as Lambda sends.
+    New,
+    /// The same for every event (the memory control).
+    Same,
+}
+
+/// The warm figures of `read-all-devices-pingid`, and its memory over the run.
 async fn warm_read_all_devices(
     stack: &Stack,
     counts: Counts,
     echo: Summary,
-) -> anyhow::Result<Warm> {
+    trace_ids: TraceIds,
+) -> anyhow::Result<(Warm, Memory)> {
     let binary = "read-all-devices-pingid";
     let function = stack.spawn(binary).await?;
+    if trace_ids == TraceIds::Same {
+        function.runtime_api().fix_trace_id();
+    }
     let event = cold_event("read-all-devices-pingid.rest.json");
     let run = warm_run(
         &function,
@@ -554,7 +576,8 @@ async fn warm_read_all_devices(
         policies?;
         direct.push(started.elapsed());
     }
-    Ok(warm(binary, run, echo, Summary::of(&mut direct)))
+    let memory = run.memory.clone();
+    Ok((warm(binary, run, echo, Summary::of(&mut direct)), memory))
 }
 
 async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyhow::Result<Warm> {
