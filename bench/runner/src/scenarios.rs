@@ -400,32 +400,40 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
     })
 }
 
+/// `runs` cold starts of every binary, round robin: start `i` of each binary before start
+/// `i + 1` of any, so that the machine drifting over the minutes this takes weighs on the floor
+/// and the functions alike.
 async fn cold_start(stack: &Stack, runs: usize) -> anyhow::Result<Vec<ColdStart>> {
-    let mut results = Vec::new();
-    for (binary, fixture) in COLD_START {
-        let event = cold_event(fixture);
-        let (mut init, mut first, mut answer) = (Vec::new(), Vec::new(), String::new());
-        for _ in 0..runs {
+    let events: Vec<Value> = COLD_START.iter().map(|(_, f)| cold_event(f)).collect();
+    let mut init = vec![Vec::with_capacity(runs); COLD_START.len()];
+    let mut first = init.clone();
+    let mut answers = vec![String::new(); COLD_START.len()];
+    for _ in 0..runs {
+        for (index, (binary, _)) in COLD_START.iter().enumerate() {
             let function = stack.spawn(binary).await?;
             let started = Instant::now();
-            let invocation = function.invoke(event.clone()).await?;
-            init.push(function.init_duration());
-            first.push(function.init_duration() + started.elapsed());
+            let invocation = function.invoke(events[index].clone()).await?;
+            init[index].push(function.init_duration());
+            first[index].push(function.init_duration() + started.elapsed());
             // The first run's answer is the fixture's own outcome (later runs of a create
             // may meet what the first one made).
-            if answer.is_empty() {
-                answer = first_answer(&invocation);
+            if answers[index].is_empty() {
+                answers[index] = first_answer(&invocation);
             }
         }
-        results.push(ColdStart {
+    }
+    let measured = init.iter_mut().zip(&mut first).zip(answers);
+    Ok(COLD_START
+        .iter()
+        .zip(measured)
+        .map(|((binary, fixture), ((init, first), answer))| ColdStart {
             binary: binary.to_string(),
             fixture: fixture.to_string(),
             first_answer: answer,
-            init: Summary::of(&mut init),
-            first_response: Summary::of(&mut first),
-        });
-    }
-    Ok(results)
+            init: Summary::of(init),
+            first_response: Summary::of(first),
+        })
+        .collect())
 }
 
 /// Handler times of echo invocations (the runtime's own floor), and the echo process's memory
