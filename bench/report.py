@@ -68,7 +68,9 @@ def cold_start_table(results):
     lines = [
         "## Cold start",
         "",
-        f"{runs} starts of each binary, round robin (start i of every binary before start i + 1 of any, so drift weighs on all alike). **init** = exec → the runtime's first `/next` request. "
+        f"{runs} starts of each binary, round robin (start i of every binary before start "
+        "i + 1 of any, so drift weighs on all alike). "
+        "**init** = exec → the runtime's first `/next` request. "
         "**first response** = exec → the answer to the first invocation: the binary's fixture "
         "from `events/`, whose call reads the secret(s) from moto, gets a PingOne token from the "
         "simulator (PingOne capabilities) and asks the simulator. **first answer** is what it "
