@@ -45,9 +45,17 @@ const MAX_ATTEMPTS: u32 = 3;
 /// Backoff before the second attempt, doubled before the third, with full jitter.
 const BACKOFF: Duration = Duration::from_millis(25);
 
+/// The AWS services the functions call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServiceId {
+    SecretsManager,
+    DynamoDb,
+}
+
 /// One AWS service spoken in the JSON protocol.
 #[derive(Debug)]
 pub struct Service {
+    id: ServiceId,
     /// The name in messages.
     pub name: &'static str,
     /// SigV4's service name (the credential scope).
@@ -64,6 +72,7 @@ pub struct Service {
 
 /// AWS Secrets Manager.
 pub static SECRETS_MANAGER: Service = Service {
+    id: ServiceId::SecretsManager,
     name: "Secrets Manager",
     signing_name: "secretsmanager",
     endpoint_prefix: "secretsmanager",
@@ -74,6 +83,7 @@ pub static SECRETS_MANAGER: Service = Service {
 
 /// Amazon DynamoDB.
 pub static DYNAMODB: Service = Service {
+    id: ServiceId::DynamoDb,
     name: "DynamoDB",
     signing_name: "dynamodb",
     endpoint_prefix: "dynamodb",
@@ -119,10 +129,9 @@ impl AwsSettings {
     /// Where `service` is called: its own variable, then `AWS_ENDPOINT_URL`, then AWS's public
     /// endpoint in `region`.
     fn endpoint(&self, service: &Service, region: &str) -> String {
-        let own = if std::ptr::eq(service, &SECRETS_MANAGER) {
-            &self.secrets_manager_endpoint_url
-        } else {
-            &self.dynamodb_endpoint_url
+        let own = match service.id {
+            ServiceId::SecretsManager => &self.secrets_manager_endpoint_url,
+            ServiceId::DynamoDb => &self.dynamodb_endpoint_url,
         };
         match own.as_ref().or(self.endpoint_url.as_ref()) {
             Some(url) => url.trim_end_matches('/').to_string(),
@@ -168,9 +177,17 @@ pub enum AwsError {
         /// AWS's error type, e.g. `ResourceNotFoundException`.
         code: String,
     },
-    /// No usable answer: the connection failed, the attempt timed out, or the answer could not
-    /// be read.
+    /// No connection could be made: nothing reached AWS.
     #[error("{service} could not be reached: {reason}")]
+    Unreachable {
+        /// The service's name.
+        service: &'static str,
+        /// A short reason.
+        reason: String,
+    },
+    /// No usable answer: the attempt timed out or failed midway, or the answer could not be
+    /// read.
+    #[error("{service} gave no usable answer: {reason}")]
     Transport {
         /// The service's name.
         service: &'static str,
@@ -184,13 +201,13 @@ impl AwsError {
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Service { code, .. } => Some(code),
-            Self::Transport { .. } => None,
+            Self::Unreachable { .. } | Self::Transport { .. } => None,
         }
     }
 
     /// Whether another attempt may succeed: throttling, a server error, or a connection that
-    /// was never made. Not a timeout: the attempt may have been carried out, and its time
-    /// is spent.
+    /// was never made. Not a timeout or a broken exchange: the attempt may have been carried
+    /// out, and a timeout's time is spent.
     fn is_retryable(&self) -> bool {
         match self {
             Self::Service { status, code, .. } => {
@@ -205,12 +222,11 @@ impl AwsError {
                             | "ProvisionedThroughputExceededException"
                     )
             }
-            Self::Transport { reason, .. } => reason.starts_with(CONNECT_FAILED),
+            Self::Unreachable { .. } => true,
+            Self::Transport { .. } => false,
         }
     }
 }
-
-const CONNECT_FAILED: &str = "connection failed";
 
 /// A client of one service in one region, with the environment's credentials. Build it once
 /// per process.
@@ -316,17 +332,14 @@ impl AwsClient {
             .signed(target, body)?
             .send()
             .await
-            .map_err(|e| self.transport(describe(&e)))?;
+            .map_err(|e| self.failed(&e))?;
         let status = response.status();
         let error_type = response
             .headers()
             .get("x-amzn-errortype")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport(describe(&e)))?;
+        let bytes = response.bytes().await.map_err(|e| self.failed(&e))?;
         if status.is_success() {
             return Ok(bytes);
         }
@@ -380,17 +393,19 @@ impl AwsClient {
             reason,
         }
     }
-}
 
-/// A short reason for a failed exchange, with the connection failures marked (they are the
-/// ones safe to try again: nothing reached AWS).
-fn describe(error: &reqwest::Error) -> String {
-    if error.is_connect() {
-        format!("{CONNECT_FAILED}: {error}")
-    } else if error.is_timeout() {
-        format!("timed out after {} s", ATTEMPT_TIMEOUT.as_secs())
-    } else {
-        error.to_string()
+    /// A failed exchange, a connection never made told apart (the one safe to try again).
+    fn failed(&self, error: &reqwest::Error) -> AwsError {
+        if error.is_connect() {
+            AwsError::Unreachable {
+                service: self.service.name,
+                reason: error.to_string(),
+            }
+        } else if error.is_timeout() {
+            self.transport(format!("timed out after {} s", ATTEMPT_TIMEOUT.as_secs()))
+        } else {
+            self.transport(error.to_string())
+        }
     }
 }
 
@@ -665,10 +680,7 @@ mod tests {
             .call::<Answer>("GetSecretValue", &serde_json::json!({}))
             .await
             .unwrap_err();
-        assert!(
-            matches!(&error, AwsError::Transport { reason, .. } if reason.starts_with(CONNECT_FAILED)),
-            "{error:?}"
-        );
+        assert!(matches!(&error, AwsError::Unreachable { .. }), "{error:?}");
     }
 
     #[test]
