@@ -187,7 +187,7 @@ pub struct Warm {
 }
 
 /// Resident memory of one function process over a long run of invocations.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Memory {
     /// Invocations in the run.
     pub invocations: usize,
@@ -376,13 +376,10 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
     // The Runtime API floor does not depend on the function: measure it once for both.
     let (echo, floor_memory) = echo_floor(&stack, counts).await?;
     let warm = vec![
-        warm_read_all_devices(&stack, counts, echo, TraceIds::New)
-            .await?
-            .0,
+        warm_read_all_devices(&stack, counts, echo).await?,
         warm_validate_otp(&stack, counts, echo).await?,
     ];
-    let (_, same_trace_id_memory) =
-        warm_read_all_devices(&stack, counts, echo, TraceIds::Same).await?;
+    let same_trace_id_memory = read_all_devices_with_one_trace_id(&stack, counts).await?;
     eprintln!("sizes…");
     let sizes = sizes()?;
     eprintln!("throughput…");
@@ -536,30 +533,16 @@ fn proxy(invocation: &Invocation) -> Option<(u16, Value)> {
     Some((response.status, response.json().ok()?))
 }
 
-/// Trace ids of the events of a run.
-#[derive(Clone, Copy, PartialEq)]
-enum TraceIds {
-    /// A new one per event, as Lambda sends.
-    New,
-    /// The same for every event (the memory control).
-    Same,
-}
+const READ_ALL_DEVICES: &str = "read-all-devices-pingid";
 
-/// The warm figures of `read-all-devices-pingid`, and its memory over the run.
-async fn warm_read_all_devices(
-    stack: &Stack,
+/// The warm run of `read-all-devices-pingid` (a process of it, alice's fixture every time).
+async fn read_all_devices_run(
+    function: &FunctionProcess,
     counts: Counts,
-    echo: Summary,
-    trace_ids: TraceIds,
-) -> anyhow::Result<(Warm, Memory)> {
-    let binary = "read-all-devices-pingid";
-    let function = stack.spawn(binary).await?;
-    if trace_ids == TraceIds::Same {
-        function.runtime_api().fix_trace_id();
-    }
+) -> anyhow::Result<WarmRun> {
     let event = cold_event("read-all-devices-pingid.rest.json");
-    let run = warm_run(
-        &function,
+    warm_run(
+        function,
         counts,
         || {
             let event = event.clone();
@@ -567,7 +550,27 @@ async fn warm_read_all_devices(
         },
         |answer| matches!(proxy(answer), Some((200, body)) if body["devices"].is_array()),
     )
-    .await?;
+    .await
+}
+
+/// The memory control: the same run with one trace id for every event, so that the runtime's
+/// `setenv("_X_AMZN_TRACE_ID")` reuses one string.
+async fn read_all_devices_with_one_trace_id(
+    stack: &Stack,
+    counts: Counts,
+) -> anyhow::Result<Memory> {
+    let function = stack.spawn(READ_ALL_DEVICES).await?;
+    function.runtime_api().fix_trace_id();
+    Ok(read_all_devices_run(&function, counts).await?.memory)
+}
+
+async fn warm_read_all_devices(
+    stack: &Stack,
+    counts: Counts,
+    echo: Summary,
+) -> anyhow::Result<Warm> {
+    let function = stack.spawn(READ_ALL_DEVICES).await?;
+    let run = read_all_devices_run(&function, counts).await?;
     // The handler's own PingOne calls, made the same way: the user's devices and the
     // environment's policies (for `allowedTypes` and `mfaPolicy`), concurrently.
     let environment = format!("{}/v1/environments/{}", stack.sim.base_url(), demo::ENV_ID);
@@ -584,8 +587,7 @@ async fn warm_read_all_devices(
         policies?;
         direct.push(started.elapsed());
     }
-    let memory = run.memory.clone();
-    Ok((warm(binary, run, echo, Summary::of(&mut direct)), memory))
+    Ok(warm(READ_ALL_DEVICES, run, echo, Summary::of(&mut direct)))
 }
 
 async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyhow::Result<Warm> {
