@@ -488,9 +488,7 @@ mod tests {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let address = crate::test_support::serve(app).await;
         (format!("http://{address}"), seen)
     }
 

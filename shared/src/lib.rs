@@ -30,3 +30,15 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub use capability::{Capability, Handler, Invocation, Ports};
 pub use error::{Error, FieldProblem};
 pub use schema::{Field, Schema};
+
+/// Test support shared by the modules' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Serves `app` on a free loopback port for the rest of the test; returns its address.
+    pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        address
+    }
+}

@@ -555,9 +555,7 @@ mod tests {
         let app = axum::Router::new()
             .route("/pingid/rest/4/{op}/do", axum::routing::post(handle))
             .with_state(stub.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let address = crate::test_support::serve(app).await;
         (properties(&format!("http://{address}/pingid")), stub)
     }
 
@@ -816,9 +814,7 @@ mod tests {
             String::new()
         }
         let app = axum::Router::new().route("/pingid/rest/4/{op}/do", axum::routing::post(slow));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let address = crate::test_support::serve(app).await;
         let properties = properties(&format!("http://{address}/pingid"));
         let started = tokio::time::Instant::now();
         let error = call_within(&properties, Operation::AddUser, Duration::from_millis(300))
