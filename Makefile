@@ -36,7 +36,7 @@ CFN_LINT := cfn-lint template.yaml
 # aarch64-unknown-linux-gnu`), else this machine's x86_64. Deploy with the same value.
 ARCH ?= $(shell rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu && echo arm64 || echo x86_64)
 
-.PHONY: help venv browser run test lint validate build build-debug contract bench bench-quick clean distclean
+.PHONY: help venv browser run test lint validate build build-debug contract fidelity bench bench-quick clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -109,6 +109,19 @@ build-debug: ## build every binary (debug, this machine), as the tests run them
 
 contract: ## regenerate openapi.yaml and docs/davinci/ from the capability schemas
 	cargo run --quiet -p pingid-local --bin pingid-contract
+
+# The simulator and simulator/contract/ compared with Ping's published OpenAPI description of the
+# MFA API, which lives beside the repository (never in it), so `make test` cannot read it:
+#   make fidelity PINGONE_MFA_OPENAPI=../shared/reference/openapi/pingone-mfa.yaml
+# The path is made absolute because cargo runs the test from simulator/.
+fidelity: ## compare the simulator with Ping's OpenAPI document (PINGONE_MFA_OPENAPI=<path>)
+	@test -n "$(PINGONE_MFA_OPENAPI)" || { \
+	  echo "error: PINGONE_MFA_OPENAPI is not set; run: make fidelity PINGONE_MFA_OPENAPI=<path of Ping's pingone-mfa.yaml>" >&2; \
+	  exit 1; }
+	@test -f "$(PINGONE_MFA_OPENAPI)" || { \
+	  echo "error: PINGONE_MFA_OPENAPI=$(PINGONE_MFA_OPENAPI) is not a file" >&2; \
+	  exit 1; }
+	PINGONE_MFA_OPENAPI="$(abspath $(PINGONE_MFA_OPENAPI))" cargo test -p pingid-sim --features fidelity --test fidelity
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

@@ -2,14 +2,15 @@
 //! (One test binary with modules, so the suite links once.)
 
 mod legacy;
+mod schema;
 mod support;
 
+mod contract;
 mod device_selection;
 mod enrollment;
 mod enrollment_errors;
 mod faults;
 mod management;
-mod openapi;
 mod otp;
 mod pingid_ppm;
 mod pingid_rest;
