@@ -94,14 +94,20 @@ validate: venv ## check template.yaml with sam validate --lint and cfn-lint
 	$(SAM_VALIDATE)
 	$(CFN_LINT)
 
-# sam build runs `cargo lambda build --release --bin <binary>` for each function of
-# template.yaml (BuildMethod rust-cargolambda) and copies each `bootstrap` into .aws-sam/build,
-# ready for `sam deploy`. Not --cached: with CodeUri "." SAM would hash all of target/.
-build: venv ## build every function for Lambda into .aws-sam/build (ARCH=arm64|x86_64)
+# The function packages, one per folder of functions/ (each function's CodeUri in template.yaml
+# is target/lambda/<package>/).
+FUNCTIONS := $(notdir $(wildcard functions/*))
+LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,--x86-64)
+
+# One cargo invocation builds every function (cargo-lambda over cargo-zigbuild, linked against
+# Amazon Linux 2023's glibc for either architecture) and leaves each as
+# target/lambda/<package>/bootstrap, the template's CodeUri: `sam deploy` zips it as it is.
+build: venv ## build every function for Lambda into target/lambda/ (ARCH=arm64|x86_64)
 	@echo "building for $(ARCH): deploy with --parameter-overrides Architecture=$(ARCH)"
-	sam build --template-file template.yaml --parameter-overrides Architecture=$(ARCH)
-	@for artifact in .aws-sam/build/*/bootstrap; do \
-	  printf '%-55s %6s KiB\n' "$$artifact" "$$(( $$(stat -c %s "$$artifact") / 1024 ))"; \
+	cargo lambda build --release $(LAMBDA_ARCH_FLAG) $(addprefix --package ,$(FUNCTIONS))
+	@for package in $(FUNCTIONS); do \
+	  artifact=target/lambda/$$package/bootstrap; \
+	  printf '%-58s %6s KiB\n' "$$artifact" "$$(( $$(stat -c %s "$$artifact") / 1024 ))"; \
 	done
 
 build-debug: ## build every binary (debug, this machine), as the tests run them

@@ -13,18 +13,18 @@
 //! | `PINGID_LEGACY_RETURN_URL` | the legacy return URL when a request gives no `skRedirectUri` | unset |
 //! | `PINGID_ALLOW_INLINE_PROPERTIES` | `true` lets requests carry `customAuth.pingIdProperties` | `false` |
 //! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
-//! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, … | region, credentials and endpoints of the AWS calls ([`crate::aws`]) | Lambda's |
+//! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, … | the AWS SDK's own variables ([`crate::sdk`]) | Lambda's |
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::aws::{AwsClient, AwsSettings, DYNAMODB, SECRETS_MANAGER};
 use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
 use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::pingone::{PingOneClient, Region};
+use crate::sdk::AwsSettings;
 use crate::secrets::{MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager};
 
 /// Settings of one process.
@@ -52,7 +52,7 @@ pub struct Settings {
     pub allow_inline_properties: bool,
     /// Id of the API-tokens secret (the authorizer's).
     pub api_tokens_secret_id: Option<String>,
-    /// The AWS variables: region, credentials, endpoints ([`crate::aws`]).
+    /// What the AWS SDK's loader is told rather than left to find ([`crate::sdk`]).
     pub aws: AwsSettings,
 }
 
@@ -134,15 +134,17 @@ impl Settings {
     }
 
     /// The secret cache over Secrets Manager (or the local secrets file), built once per
-    /// process, and the HTTPS client of the AWS calls (`None` for a secrets file): one
-    /// connection pool for Secrets Manager and DynamoDB.
-    pub fn secrets(&self) -> Result<(Arc<SecretCache>, Option<reqwest::Client>), Error> {
+    /// process, and the AWS SDK configuration it loaded (`None` for a secrets file), from which
+    /// the DynamoDB client is built too.
+    pub async fn secrets(
+        &self,
+    ) -> Result<(Arc<SecretCache>, Option<aws_config::SdkConfig>), Error> {
         let (source, aws): (Box<dyn SecretSource>, _) = match &self.secrets_file {
             Some(path) => (Box::new(SecretsFile::new(path)), None),
             None => {
-                let http = crate::http::build(crate::http::client_builder())?;
-                let client = AwsClient::new(&self.aws, &SECRETS_MANAGER, http.clone())?;
-                (Box::new(SecretsManager::new(client)), Some(http))
+                let config = crate::sdk::load(&self.aws).await?;
+                let client = aws_sdk_secretsmanager::Client::new(&config);
+                (Box::new(SecretsManager::new(client)), Some(config))
             }
         };
         Ok((Arc::new(SecretCache::new(source, self.secret_ttl)), aws))
@@ -150,7 +152,7 @@ impl Settings {
 
     /// Builds the ports (clients and caches) once, for every invocation of the process.
     pub async fn ports(&self) -> Result<Ports, Error> {
-        let (secrets, aws) = self.secrets()?;
+        let (secrets, aws) = self.secrets().await?;
         let pingone = PingOneClient::new(
             secrets.clone(),
             self.connection_secret_id.clone(),
@@ -175,7 +177,7 @@ impl Settings {
 
     /// The single-use record: the DynamoDB table when one is configured, else this process's
     /// memory (enough for one process; a deployment with many instances sets the table).
-    fn used_once(&self, aws: Option<&reqwest::Client>) -> Result<Arc<dyn UsedOnce>, Error> {
+    fn used_once(&self, aws: Option<&aws_config::SdkConfig>) -> Result<Arc<dyn UsedOnce>, Error> {
         match (&self.used_once_table, aws) {
             (None, _) => {
                 tracing::warn!(
@@ -183,8 +185,8 @@ impl Settings {
                 );
                 Ok(Arc::new(MemoryUsedOnce::default()))
             }
-            (Some(table), Some(http)) => Ok(Arc::new(DynamoUsedOnce::new(
-                AwsClient::new(&self.aws, &DYNAMODB, http.clone())?,
+            (Some(table), Some(config)) => Ok(Arc::new(DynamoUsedOnce::new(
+                aws_sdk_dynamodb::Client::new(config),
                 table.clone(),
             ))),
             (Some(_), None) => Err(Error::ConfigUnavailable(
@@ -213,30 +215,20 @@ mod tests {
     }
 
     #[test]
-    fn the_aws_variables_are_read_blank_ones_as_unset() {
-        let aws = settings(&[
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
+    fn in_lambda_the_aws_region_and_credentials_are_the_environments() {
+        let lambda = [
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "read-all-devices-pingid"),
             ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
-            ("AWS_SECRET_ACCESS_KEY", "secret"),
-            ("AWS_SESSION_TOKEN", " "),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
-        ])
-        .unwrap()
-        .aws;
-        assert_eq!(aws.region.as_deref(), Some("eu-west-1"));
-        assert_eq!(aws.access_key_id.as_deref(), Some("ASIAEXAMPLE"));
-        assert_eq!(aws.secret_access_key.unwrap().expose(), "secret");
-        assert_eq!(aws.session_token, None);
-        assert_eq!(aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
-        // Lambda's own variable wins over the CLI's.
-        let region = settings(&[
-            ("AWS_REGION", "us-east-2"),
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
-        ])
-        .unwrap()
-        .aws
-        .region;
-        assert_eq!(region.as_deref(), Some("us-east-2"));
+        ];
+        let region = |vars: &[(&str, &str)]| settings(vars).unwrap().aws.lambda_region;
+        assert_eq!(region(&lambda).as_deref(), Some("eu-west-1"));
+        // Elsewhere (sam local, a laptop with a profile) the SDK's default chains apply.
+        for missing in 0..lambda.len() {
+            let mut vars = lambda.to_vec();
+            vars.remove(missing);
+            assert_eq!(region(&vars), None, "without {}", lambda[missing].0);
+        }
     }
 
     #[test]

@@ -19,15 +19,24 @@
 //!   dead-letter queue. Nothing is dropped silently: a record leaves the queue only by
 //!   succeeding or by being dead-lettered, where an operator can read and redrive it.
 //!
-//! We decode the proxy, SQS and EventBridge shapes ourselves (a few fields each) rather than
-//! through `lambda_http` or `aws_lambda_events`, so one binary serves every kind with no extra
-//! dependency tree.
+//! The events are typed by `aws_lambda_events` (kept by the `lambda_runtime` project). The
+//! payload is read as JSON first and its kind told by its keys, because one binary answers
+//! every kind: a typed enum tried variant by variant would report a broken proxy event as "no
+//! variant matched".
 
+use aws_lambda_events::apigw::{
+    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use base64::Engine;
 use futures_util::StreamExt;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tracing::Instrument;
 
 use crate::capability::{Capability, Handler, Ports, Reply, dispatch, dispatch_json, parse_body};
@@ -68,95 +77,143 @@ pub struct Function<'a> {
     pub ports: &'a Ports,
 }
 
-/// An API Gateway REST API (payload v1) proxy event, as far as we read it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RestEvent {
-    http_method: String,
-    body: Option<String>,
-    #[serde(default)]
-    is_base64_encoded: bool,
+/// The kinds of events a function answers, told apart by their keys.
+enum Event {
+    /// An API Gateway REST API proxy event (payload v1).
+    Rest(Box<ApiGatewayProxyRequest>),
+    /// An API Gateway HTTP API proxy event (payload v2).
+    Http(Box<ApiGatewayV2httpRequest>),
+    /// A proxy event that does not parse: answered as a proxy response of its version all the
+    /// same.
+    MalformedProxy { v2: bool, error: Error },
+    /// A batch from an SQS event source mapping.
+    Sqs(SqsEvent),
+    /// An EventBridge event (a rule targeting the function).
+    EventBridge(EventBridgeEvent),
+    /// A bare `{"properties": …}` request, or anything else (validation names what is wrong).
+    Direct(Value),
 }
 
-/// An API Gateway HTTP API (payload v2) proxy event, as far as we read it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct HttpEvent {
-    request_context: HttpRequestContext,
-    body: Option<String>,
-    #[serde(default)]
-    is_base64_encoded: bool,
+impl Event {
+    fn decode(payload: Value) -> Self {
+        if payload.get("requestContext").is_some() {
+            let v2 = payload.get("version").and_then(Value::as_str) == Some("2.0");
+            let malformed = |e: serde_json::Error| Event::MalformedProxy {
+                v2,
+                error: Error::Validation(vec![FieldProblem::new(
+                    "event",
+                    format!("is not an API Gateway proxy event ({e})"),
+                )]),
+            };
+            return if v2 {
+                serde_json::from_value(payload).map_or_else(malformed, |e| Event::Http(Box::new(e)))
+            } else {
+                serde_json::from_value(payload).map_or_else(malformed, |e| Event::Rest(Box::new(e)))
+            };
+        }
+        if is_sqs_event(&payload) {
+            // A batch that does not parse is answered by `answer_batch` (it fails whole).
+            return match serde_json::from_value(payload) {
+                Ok(batch) => Event::Sqs(batch),
+                Err(_) => Event::Sqs(SqsEvent::default()),
+            };
+        }
+        if is_eventbridge_event(&payload) {
+            return match EventBridgeEvent::deserialize(&payload) {
+                Ok(event) => Event::EventBridge(event),
+                // A field of another shape than EventBridge's (`time` not RFC 3339, say): the
+                // detail is still the request.
+                Err(_) => Event::Direct(request_of(payload)),
+            };
+        }
+        Event::Direct(payload)
+    }
 }
 
-#[derive(Deserialize)]
-struct HttpRequestContext {
-    http: HttpDescription,
-}
-
-#[derive(Deserialize)]
-struct HttpDescription {
-    method: String,
-}
-
-/// An SQS event from Lambda's event source mapping, as far as we read it.
-#[derive(Deserialize)]
-struct SqsEvent {
-    #[serde(rename = "Records")]
-    records: Vec<SqsRecord>,
-}
-
-/// One SQS message of the batch.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SqsRecord {
-    message_id: String,
-    body: String,
-}
-
-/// A proxy request reduced to what a capability route needs.
-#[derive(Debug)]
-struct ProxyRequest {
-    method: String,
-    body: Option<String>,
-    is_base64_encoded: bool,
+/// What a function answers, by the kind of event.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// A REST API proxy response.
+    Rest(Box<ApiGatewayProxyResponse>),
+    /// An HTTP API (payload v2) response.
+    Http(Box<ApiGatewayV2httpResponse>),
+    /// The partial batch response of an SQS batch.
+    Batch(SqsBatchResponse),
+    /// The capability's output (a direct invocation or an EventBridge event).
+    Output(Value),
 }
 
 impl<'a> Function<'a> {
     /// Answers one Lambda event.
-    pub async fn invoke(self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+    pub async fn invoke(self, event: LambdaEvent<Value>) -> Result<Answer, Diagnostic> {
         let correlation_id = event.context.request_id;
-        let payload = event.payload;
-        if payload.get("requestContext").is_some() {
-            let reply = match parse_proxy(payload) {
-                Ok(request) => self.answer_proxy(request, &correlation_id).await,
-                Err(error) => Reply::from_error(&error, &correlation_id),
-            };
-            return Ok(proxy_response(&reply, &correlation_id));
-        }
-        if is_sqs_event(&payload) {
-            return self.answer_batch(payload, &correlation_id).await;
-        }
-        if is_eventbridge_event(&payload) {
-            // The event id stays the same across EventBridge's retries; it ties them together.
-            let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or("");
-            tracing::info!(
-                eventId = field("id"),
-                detailType = field("detail-type"),
-                source = field("source"),
-                "EventBridge event"
-            );
-        }
-        let request = request_of(payload);
+        let request = match Event::decode(event.payload) {
+            Event::Rest(event) => {
+                let reply = self
+                    .answer_proxy(
+                        event.http_method.as_str(),
+                        event.body,
+                        event.is_base64_encoded,
+                        &correlation_id,
+                    )
+                    .await;
+                return Ok(rest_response(&reply, &correlation_id));
+            }
+            Event::Http(event) => {
+                let reply = self
+                    .answer_proxy(
+                        event.request_context.http.method.as_str(),
+                        event.body,
+                        event.is_base64_encoded,
+                        &correlation_id,
+                    )
+                    .await;
+                return Ok(http_response(&reply, &correlation_id));
+            }
+            Event::MalformedProxy { v2, error } => {
+                let reply = Reply::from_error(&error, &correlation_id);
+                return Ok(match v2 {
+                    true => http_response(&reply, &correlation_id),
+                    false => rest_response(&reply, &correlation_id),
+                });
+            }
+            Event::Sqs(batch) => return self.answer_batch(batch, &correlation_id).await,
+            Event::EventBridge(event) => {
+                // The event id stays the same across EventBridge's retries; it ties them together.
+                tracing::info!(
+                    eventId = event.id.as_deref().unwrap_or(""),
+                    detailType = event.detail_type,
+                    source = event.source,
+                    "EventBridge event"
+                );
+                event.detail
+            }
+            Event::Direct(request) => request,
+        };
         let reply = dispatch_json(self.capability, self.ports, request, &correlation_id).await;
         match reply.error_code {
-            None => Ok(reply.body),
+            None => Ok(Answer::Output(reply.body)),
             Some(_) => Err(failed_invocation(&reply)),
         }
     }
 
     /// Answers an SQS batch with the partial batch response (see the module documentation).
-    async fn answer_batch(self, payload: Value, correlation_id: &str) -> Result<Value, Diagnostic> {
-        let Ok(batch) = serde_json::from_value::<SqsEvent>(payload) else {
+    async fn answer_batch(
+        self,
+        batch: SqsEvent,
+        correlation_id: &str,
+    ) -> Result<Answer, Diagnostic> {
+        let records: Option<Vec<(String, String)>> = batch
+            .records
+            .into_iter()
+            .map(
+                |SqsMessage {
+                     message_id, body, ..
+                 }| message_id.zip(body),
+            )
+            .collect();
+        let Some(records) = records.filter(|records| !records.is_empty()) else {
             // Without every record's messageId no partial answer is possible: failing the
             // invocation makes SQS deliver the whole batch again (and dead-letter it in the end).
             // serde's message is left out: it could quote a body.
@@ -169,20 +226,29 @@ impl<'a> Function<'a> {
                 correlation_id,
             )));
         };
-        let failures: Vec<Value> = futures_util::stream::iter(batch.records)
-            .map(|record| self.answer_record(record, correlation_id))
+        let mut answer = SqsBatchResponse::default();
+        answer.batch_item_failures = futures_util::stream::iter(records)
+            .map(|(message_id, body)| self.answer_record(message_id, body, correlation_id))
             .buffered(MAX_CONCURRENT_RECORDS)
             .filter_map(std::future::ready)
-            .map(|message_id| json!({ "itemIdentifier": message_id }))
+            .map(|message_id| {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = message_id;
+                failure
+            })
             .collect()
             .await;
-        Ok(json!({ "batchItemFailures": failures }))
+        Ok(Answer::Batch(answer))
     }
 
     /// Answers one SQS record and logs its outcome (never its body: it holds phone numbers and
     /// e-mail addresses); returns its messageId when it did not succeed.
-    async fn answer_record(self, record: SqsRecord, correlation_id: &str) -> Option<String> {
-        let SqsRecord { message_id, body } = record;
+    async fn answer_record(
+        self,
+        message_id: String,
+        body: String,
+        correlation_id: &str,
+    ) -> Option<String> {
         // Every line of this record's call carries its messageId (the batch shares a request id).
         let span =
             tracing::info_span!("record", requestId = correlation_id, messageId = %message_id);
@@ -209,12 +275,18 @@ impl<'a> Function<'a> {
         .await
     }
 
-    async fn answer_proxy(self, request: ProxyRequest, correlation_id: &str) -> Reply {
-        if !request.method.eq_ignore_ascii_case("POST") {
-            let error = Error::MethodNotAllowed(truncate_method(&request.method));
+    async fn answer_proxy(
+        self,
+        method: &str,
+        body: Option<String>,
+        is_base64_encoded: bool,
+        correlation_id: &str,
+    ) -> Reply {
+        if !method.eq_ignore_ascii_case("POST") {
+            let error = Error::MethodNotAllowed(truncate_method(method));
             return Reply::from_error(&error, correlation_id);
         }
-        let body = match decode_body(request.body, request.is_base64_encoded) {
+        let body = match decode_body(body, is_base64_encoded) {
             Ok(body) => body,
             Err(error) => return Reply::from_error(&error, correlation_id),
         };
@@ -249,36 +321,12 @@ fn is_eventbridge_event(value: &Value) -> bool {
         .all(|key| value.get(key).is_some())
 }
 
-/// The request an event carries: an EventBridge event's `detail`, else the event itself.
-fn request_of(mut event: Value) -> Value {
-    if is_eventbridge_event(&event) {
-        return event["detail"].take();
+/// The request an SQS record carries: an EventBridge event's `detail`, else the body itself.
+fn request_of(mut body: Value) -> Value {
+    if is_eventbridge_event(&body) {
+        return body["detail"].take();
     }
-    event
-}
-
-fn parse_proxy(payload: Value) -> Result<ProxyRequest, Error> {
-    let malformed = |e: serde_json::Error| {
-        Error::Validation(vec![FieldProblem::new(
-            "event",
-            format!("is not an API Gateway proxy event ({e})"),
-        )])
-    };
-    if payload.get("version").and_then(Value::as_str) == Some("2.0") {
-        let event: HttpEvent = serde_json::from_value(payload).map_err(malformed)?;
-        Ok(ProxyRequest {
-            method: event.request_context.http.method,
-            body: event.body,
-            is_base64_encoded: event.is_base64_encoded,
-        })
-    } else {
-        let event: RestEvent = serde_json::from_value(payload).map_err(malformed)?;
-        Ok(ProxyRequest {
-            method: event.http_method,
-            body: event.body,
-            is_base64_encoded: event.is_base64_encoded,
-        })
-    }
+    body
 }
 
 fn truncate_method(method: &str) -> String {
@@ -319,19 +367,38 @@ fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Vec<u8>,
     Ok(bytes)
 }
 
-/// The proxy response (same shape for REST v1 and HTTP v2).
-fn proxy_response(reply: &Reply, correlation_id: &str) -> Value {
-    let headers: serde_json::Map<String, Value> = reply
+/// The reply's headers (content type, correlation id, `Retry-After`, …) as a header map. Every
+/// value is ours (codes, numbers, ids), so none is refused; one that were would be left out
+/// rather than fail the answer.
+fn headers(reply: &Reply, correlation_id: &str) -> HeaderMap {
+    reply
         .headers(correlation_id)
         .into_iter()
-        .map(|(name, value)| (name.to_string(), Value::String(value)))
-        .collect();
-    json!({
-        "statusCode": reply.status,
-        "headers": headers,
-        "body": reply.body.to_string(),
-        "isBase64Encoded": false,
-    })
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_bytes(name.as_bytes()).ok()?,
+                HeaderValue::from_str(&value).ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The REST API (payload v1) proxy response.
+fn rest_response(reply: &Reply, correlation_id: &str) -> Answer {
+    let mut response = ApiGatewayProxyResponse::default();
+    response.status_code = reply.status.into();
+    response.headers = headers(reply, correlation_id);
+    response.body = Some(Body::Text(reply.body.to_string()));
+    Answer::Rest(Box::new(response))
+}
+
+/// The HTTP API (payload v2) response.
+fn http_response(reply: &Reply, correlation_id: &str) -> Answer {
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = reply.status.into();
+    response.headers = headers(reply, correlation_id);
+    response.body = Some(Body::Text(reply.body.to_string()));
+    Answer::Http(Box::new(response))
 }
 
 #[cfg(test)]
@@ -345,6 +412,7 @@ mod tests {
     use crate::pingone::{PingOne, Request, Response};
     use crate::schema::{Documented, EMAIL_PATTERN, Field, Schema};
     use crate::{Handler, Invocation};
+    use serde_json::json;
 
     /// A user PingOne throttles, and one who already has the device being enrolled.
     const THROTTLED_USER: &str = "7a7a7a7a-0000-4000-8000-000000000429";
@@ -542,7 +610,10 @@ mod tests {
         let mut context = lambda_runtime::Context::default();
         context.request_id = "req-7".into();
         let payload = serde_json::from_str(payload).expect("fixtures are JSON");
-        let answer = function.invoke(LambdaEvent::new(payload, context)).await;
+        let answer = function
+            .invoke(LambdaEvent::new(payload, context))
+            .await
+            .map(|answer| serde_json::to_value(answer).expect("answers serialize"));
         let paths = directory.paths.lock().unwrap().clone();
         (answer, paths)
     }
@@ -660,22 +731,54 @@ mod tests {
         assert_eq!(decode_body(None, false).unwrap(), b"");
     }
 
+    /// An event file of the repository's `events/` folder.
+    fn event_file(name: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../events")
+            .join(name);
+        let text = std::fs::read_to_string(&path).expect("the events/ fixture exists");
+        serde_json::from_str(&text).expect("events/ fixtures are JSON")
+    }
+
     #[test]
-    fn proxy_events_of_both_versions_are_read() {
-        let rest = json!({"httpMethod": "POST", "requestContext": {}, "body": "{}", "isBase64Encoded": false});
-        let rest = parse_proxy(rest).unwrap();
-        assert_eq!(
-            (rest.method.as_str(), rest.body.as_deref()),
-            ("POST", Some("{}"))
-        );
-        let http = json!({"version": "2.0", "requestContext": {"http": {"method": "GET"}}});
-        let http = parse_proxy(http).unwrap();
-        assert_eq!((http.method.as_str(), http.body), ("GET", None));
-        let neither = json!({"requestContext": {}});
-        assert_eq!(
-            parse_proxy(neither).unwrap_err().code(),
-            "VALIDATION_FAILED"
-        );
+    fn events_of_every_kind_are_told_apart_and_typed() {
+        let Event::Rest(rest) = Event::decode(event_file("read-all-devices-pingid.rest.json"))
+        else {
+            panic!("a REST API event")
+        };
+        assert_eq!(rest.http_method, "POST");
+        assert!(rest.body.unwrap().starts_with("{"));
+        let Event::Http(http) = Event::decode(event_file("read-all-devices-pingid.http.json"))
+        else {
+            panic!("an HTTP API event")
+        };
+        assert_eq!(http.request_context.http.method, "POST");
+        assert!(matches!(
+            Event::decode(event_file("create-device-pingid.sqs.json")),
+            Event::Sqs(batch) if !batch.records.is_empty()
+        ));
+        assert!(matches!(
+            Event::decode(event_file("create-device-pingid.eventbridge.json")),
+            Event::EventBridge(event) if event.detail.get("properties").is_some()
+        ));
+        assert!(matches!(
+            Event::decode(event_file("read-all-devices-pingid.direct.json")),
+            Event::Direct(request) if request.get("properties").is_some()
+        ));
+    }
+
+    #[test]
+    fn a_proxy_event_that_does_not_parse_is_answered_in_its_own_version() {
+        let broken_v2 = json!({"version": "2.0", "requestContext": {"http": {}}});
+        let Event::MalformedProxy { v2: true, error } = Event::decode(broken_v2) else {
+            panic!("a malformed v2 event")
+        };
+        assert_eq!(error.code(), "VALIDATION_FAILED");
+        let broken_v1 = json!({"requestContext": {}});
+        assert!(matches!(
+            Event::decode(broken_v1),
+            Event::MalformedProxy { v2: false, .. }
+        ));
     }
 
     #[test]
@@ -686,7 +789,7 @@ mod tests {
             },
             "req-9",
         );
-        let response = proxy_response(&reply, "req-9");
+        let response = serde_json::to_value(rest_response(&reply, "req-9")).unwrap();
         assert_eq!(response["statusCode"], 429);
         assert_eq!(response["headers"]["retry-after"], "2");
         assert_eq!(response["headers"]["x-correlation-id"], "req-9");

@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::BoxFuture;
-use crate::aws::{AwsClient, AwsError};
 use crate::error::Error;
 use crate::pingid::properties::Properties;
 use crate::secrets::{Secret, SecretCache};
@@ -133,13 +132,13 @@ impl UsedOnce for MemoryUsedOnce {
 /// A claim that AWS failed (5xx) may still have been written; tried again, it reads as already
 /// used. That denies one sign-in rather than letting a token count twice: the safe side.
 pub struct DynamoUsedOnce {
-    client: AwsClient,
+    client: aws_sdk_dynamodb::Client,
     table: String,
 }
 
 impl DynamoUsedOnce {
-    /// A record in `table`, over a DynamoDB client ([`crate::aws::DYNAMODB`]).
-    pub fn new(client: AwsClient, table: impl Into<String>) -> Self {
+    /// A record in `table`.
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
@@ -147,8 +146,8 @@ impl DynamoUsedOnce {
     }
 }
 
-fn store_error(error: AwsError) -> Error {
-    Error::UpstreamUnavailable(format!("the single-use record is unavailable: {error}"))
+fn store_error(reason: String) -> Error {
+    Error::UpstreamUnavailable(format!("the single-use record is unavailable: {reason}"))
 }
 
 impl UsedOnce for DynamoUsedOnce {
@@ -157,43 +156,45 @@ impl UsedOnce for DynamoUsedOnce {
         id: &'a str,
         expires_at: SystemTime,
     ) -> BoxFuture<'a, Result<bool, Error>> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        use aws_sdk_dynamodb::types::AttributeValue;
         Box::pin(async move {
             let expires = expires_at
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or_default();
-            let put = serde_json::json!({
-                "TableName": self.table,
-                "Item": { "id": { "S": id }, "expiresAt": { "N": expires.to_string() } },
-                "ConditionExpression": "attribute_not_exists(id)",
-            });
-            match self.client.call::<serde_json::Value>("PutItem", &put).await {
+            let outcome = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("id", AttributeValue::S(id.to_string()))
+                .item("expiresAt", AttributeValue::N(expires.to_string()))
+                .condition_expression("attribute_not_exists(id)")
+                .send()
+                .await;
+            match outcome {
                 Ok(_) => Ok(true),
-                Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
-                Err(error) => Err(store_error(error)),
+                Err(error) => match error.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                    _ => Err(store_error(crate::sdk::failure(&error))),
+                },
             }
         })
     }
 
     fn is_used<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool, Error>> {
-        /// `GetItem`'s answer: `Item` is absent when there is none.
-        #[derive(serde::Deserialize)]
-        struct Found {
-            #[serde(rename = "Item")]
-            item: Option<serde_json::Value>,
-        }
+        use aws_sdk_dynamodb::types::AttributeValue;
         Box::pin(async move {
-            let get = serde_json::json!({
-                "TableName": self.table,
-                "Key": { "id": { "S": id } },
-                "ConsistentRead": true,
-            });
-            let found: Found = self
+            let output = self
                 .client
-                .call("GetItem", &get)
+                .get_item()
+                .table_name(&self.table)
+                .key("id", AttributeValue::S(id.to_string()))
+                .consistent_read(true)
+                .send()
                 .await
-                .map_err(store_error)?;
-            Ok(found.item.is_some())
+                .map_err(|error| store_error(crate::sdk::failure(&error)))?;
+            Ok(output.item.is_some())
         })
     }
 }

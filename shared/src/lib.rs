@@ -6,7 +6,6 @@
 //! [`capability::dispatch`].
 
 pub mod auth;
-pub mod aws;
 pub mod budget;
 pub mod capability;
 pub mod clock;
@@ -18,6 +17,7 @@ pub mod legacy;
 pub mod pingid;
 pub mod pingone;
 pub mod schema;
+pub mod sdk;
 pub mod secrets;
 pub mod telemetry;
 

@@ -16,7 +16,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::BoxFuture;
-use crate::aws::AwsClient;
 use crate::clock::{Clock, SystemClock};
 
 /// The longest a secret value is served from memory before it is read again.
@@ -76,45 +75,45 @@ pub trait SecretSource: Send + Sync {
 
 /// AWS Secrets Manager.
 pub struct SecretsManager {
-    client: AwsClient,
+    client: aws_sdk_secretsmanager::Client,
 }
 
 impl SecretsManager {
-    /// A source over a Secrets Manager client ([`crate::aws::SECRETS_MANAGER`], built once, at
-    /// init).
-    pub fn new(client: AwsClient) -> Self {
+    /// A source over the SDK client (built once, at init).
+    pub fn new(client: aws_sdk_secretsmanager::Client) -> Self {
         Self { client }
     }
-}
-
-/// `GetSecretValue`'s answer, as far as we read it; the value is wrapped from the first byte.
-#[derive(serde::Deserialize)]
-struct SecretValue {
-    #[serde(rename = "SecretString")]
-    secret_string: Option<Secret<String>>,
 }
 
 impl SecretSource for SecretsManager {
     fn fetch<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>> {
         Box::pin(async move {
-            // Explicit stage: after a rotation moto (and caches in front of AWS) may otherwise
-            // answer with the previous version.
-            let request = serde_json::json!({ "SecretId": id, "VersionStage": "AWSCURRENT" });
-            let value: SecretValue =
-                self.client
-                    .call("GetSecretValue", &request)
-                    .await
-                    .map_err(|error| match error.code() {
-                        Some("ResourceNotFoundException") => SecretError::NotFound(id.to_string()),
-                        _ => SecretError::Unavailable {
-                            id: id.to_string(),
-                            reason: error.to_string(),
-                        },
-                    })?;
-            value.secret_string.ok_or_else(|| SecretError::Unavailable {
-                id: id.to_string(),
-                reason: "the secret has no string value".to_string(),
-            })
+            use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+            let output = self
+                .client
+                .get_secret_value()
+                .secret_id(id)
+                // Explicit stage: after a rotation moto (and caches in front of AWS) may
+                // otherwise answer with the previous version.
+                .version_stage("AWSCURRENT")
+                .send()
+                .await
+                .map_err(|error| match error.as_service_error() {
+                    Some(GetSecretValueError::ResourceNotFoundException(_)) => {
+                        SecretError::NotFound(id.to_string())
+                    }
+                    _ => SecretError::Unavailable {
+                        id: id.to_string(),
+                        reason: crate::sdk::failure(&error),
+                    },
+                })?;
+            output
+                .secret_string
+                .map(Secret::new)
+                .ok_or_else(|| SecretError::Unavailable {
+                    id: id.to_string(),
+                    reason: "the secret has no string value".to_string(),
+                })
         })
     }
 }

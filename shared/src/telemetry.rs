@@ -18,7 +18,13 @@ pub enum LogFormat {
 
 /// The filter directives in force for `level` when `RUST_LOG` is not set.
 pub fn default_directives(level: &str) -> String {
-    format!("{level},aws_sigv4=warn,hyper=warn,hyper_util=warn,h2=warn,rustls=warn,reqwest=warn")
+    // The SDK's crates trace requests and answers whole (a secret's value, the session token
+    // in the signed headers): never below warn.
+    format!(
+        "{level},aws_config=warn,aws_runtime=warn,aws_sigv4=warn,aws_smithy_runtime=warn,\
+         aws_smithy_runtime_api=warn,aws_smithy_http=warn,aws_sdk_secretsmanager=warn,\
+         aws_sdk_dynamodb=warn,hyper=warn,hyper_util=warn,h2=warn,rustls=warn,reqwest=warn"
+    )
 }
 
 /// Installs the global subscriber (a second call is a no-op, which tests rely on).

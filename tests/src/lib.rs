@@ -25,7 +25,6 @@ mod function;
 mod moto;
 mod process;
 pub mod runtime_api;
-mod sdk_http;
 
 use std::path::{Path, PathBuf};
 

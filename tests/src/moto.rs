@@ -19,7 +19,7 @@ macro_rules! moto_client {
         let config = $sdk::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             // The functions' own HTTP stack: the SDK crates bring none.
-            .http_client(crate::sdk_http::sdk_http_client()?)
+            .http_client(shared::sdk::sdk_http_client()?)
             .endpoint_url($endpoint)
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new(

@@ -27,9 +27,9 @@ async fn an_accepted_token_is_allowed_on_the_whole_stage_under_its_name() {
     assert_eq!(
         answer["policyDocument"],
         json!({"Version": "2012-10-17", "Statement": [{
-            "Action": "execute-api:Invoke",
+            "Action": ["execute-api:Invoke"],
             "Effect": "Allow",
-            "Resource": "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/*",
+            "Resource": ["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/*"],
         }]})
     );
     // and no log line holds the token

@@ -293,12 +293,25 @@ fn one_function_per_capability(t: &Template) -> Vec<String> {
         .collect();
     let mut binaries = BTreeMap::new();
     for (logical, function) in functions(&t.written) {
-        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+        // `make build` leaves each binary's artifact in target/lambda/<binary>/ (cargo-lambda's
+        // layout), and `sam deploy` zips the function's CodeUri.
+        let code_uri = function["Properties"]["CodeUri"]
             .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if function["Metadata"]["BuildMethod"] != "rust-cargolambda" {
-            problems.push(format!("{logical} is not built with rust-cargolambda"));
+            .unwrap_or_default();
+        let Some(binary) = code_uri
+            .strip_prefix("target/lambda/")
+            .and_then(|rest| rest.strip_suffix('/'))
+            .map(str::to_string)
+        else {
+            problems.push(format!(
+                "{logical}'s CodeUri must be target/lambda/<binary>/, not {code_uri:?}"
+            ));
+            continue;
+        };
+        if !function["Metadata"].is_null() {
+            problems.push(format!(
+                "{logical} has build Metadata: make build builds every function at once"
+            ));
         }
         if let Some(other) = binaries.insert(binary.clone(), logical.clone()) {
             problems.push(format!("{logical} and {other} both run {binary}"));

@@ -14,9 +14,13 @@
 
 use std::sync::{Arc, Mutex};
 
+use aws_lambda_events::apigw::{
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
+    ApiGatewayCustomAuthorizerResponse,
+};
+use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::Error;
 use shared::auth::ApiTokens;
 use shared::config::Settings;
@@ -26,26 +30,14 @@ use shared::telemetry::{self, LogFormat};
 /// The message API Gateway turns into a 401 (it must be exactly this).
 pub const UNAUTHORIZED: &str = "Unauthorized";
 
-/// An API Gateway `TOKEN` authorizer event.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenEvent {
-    /// The `Authorization` header as sent (API Gateway's `identitySource`).
-    #[serde(default)]
-    pub authorization_token: String,
-    /// `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}`.
-    pub method_arn: String,
-}
+/// An API Gateway `TOKEN` authorizer event: `authorizationToken` is the `Authorization` header
+/// as sent, `methodArn` is `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{path}`.
+pub type TokenEvent = ApiGatewayCustomAuthorizerRequest;
 
-/// The authorizer's answer to an admitted caller.
-#[derive(Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Admission {
-    /// The accepted token's name: who called, in API Gateway's logs and `$context`.
-    pub principal_id: String,
-    /// The IAM policy API Gateway enforces (and caches for this token).
-    pub policy_document: Value,
-}
+/// The authorizer's answer to an admitted caller: the accepted token's name as `principalId`
+/// (who called, in API Gateway's logs and `$context`) and the IAM policy API Gateway enforces
+/// (and caches for this token). No `context`: the capabilities need nothing from it.
+pub type Admission = ApiGatewayCustomAuthorizerResponse<serde_json::Map<String, Value>>;
 
 /// Why a request is not admitted.
 #[derive(Debug, thiserror::Error)]
@@ -80,12 +72,12 @@ impl Authorizer {
     pub async fn authorize(&self, event: &TokenEvent) -> Result<Admission, Refusal> {
         let tokens = self.tokens().await.map_err(Refusal::Unavailable)?;
         let principal = tokens
-            .admit(&event.authorization_token)
+            .admit(event.authorization_token.as_deref().unwrap_or_default())
             .ok_or(Refusal::Unauthorized)?;
-        Ok(Admission {
-            principal_id: principal.to_string(),
-            policy_document: allow_stage(&event.method_arn)?,
-        })
+        let mut admission = Admission::default();
+        admission.principal_id = Some(principal.to_string());
+        admission.policy_document = allow_stage(event.method_arn.as_deref().unwrap_or_default())?;
+        Ok(admission)
     }
 
     async fn tokens(&self) -> Result<Arc<ApiTokens>, Error> {
@@ -111,7 +103,7 @@ impl Authorizer {
 }
 
 /// `Allow execute-api:Invoke` on every method of the stage `method_arn` belongs to.
-fn allow_stage(method_arn: &str) -> Result<Value, Refusal> {
+fn allow_stage(method_arn: &str) -> Result<ApiGatewayCustomAuthorizerPolicy, Refusal> {
     // arn:aws:execute-api:region:account:apiId/stage/METHOD/path…
     let mut parts = method_arn.splitn(3, '/');
     let (Some(api), Some(stage)) = (parts.next(), parts.next()) else {
@@ -120,14 +112,14 @@ fn allow_stage(method_arn: &str) -> Result<Value, Refusal> {
     if !api.starts_with("arn:") || api.split(':').count() != 6 || stage.is_empty() {
         return Err(Refusal::Unauthorized);
     }
-    Ok(json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Action": "execute-api:Invoke",
-            "Effect": "Allow",
-            "Resource": format!("{api}/{stage}/*"),
-        }],
-    }))
+    let mut statement = IamPolicyStatement::default();
+    statement.action = vec!["execute-api:Invoke".into()];
+    statement.effect = IamPolicyEffect::Allow;
+    statement.resource = vec![format!("{api}/{stage}/*")];
+    let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
+    policy.version = Some("2012-10-17".into());
+    policy.statement = vec![statement];
+    Ok(policy)
 }
 
 /// Runs the authorizer as a Lambda function.
@@ -138,7 +130,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
         .api_tokens_secret_id
         .clone()
         .ok_or_else(|| Error::ConfigUnavailable("PINGID_API_TOKENS_SECRET_ID is not set".into()))?;
-    let (secrets, _) = settings.secrets()?;
+    let (secrets, _) = settings.secrets().await?;
     let authorizer = Authorizer::new(secrets, secret_id);
     lambda_runtime::run(service_fn(|event: LambdaEvent<TokenEvent>| {
         let authorizer = &authorizer;
@@ -146,7 +138,11 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
             let request_id = event.context.request_id;
             match authorizer.authorize(&event.payload).await {
                 Ok(admission) => {
-                    tracing::info!(request_id, principal = %admission.principal_id, "admitted");
+                    tracing::info!(
+                        request_id,
+                        principal = admission.principal_id.as_deref(),
+                        "admitted"
+                    );
                     Ok(admission)
                 }
                 Err(Refusal::Unauthorized) => {
@@ -172,6 +168,7 @@ pub async fn run() -> Result<(), lambda_runtime::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use shared::BoxFuture;
     use shared::secrets::{Secret, SecretError, SecretSource};
     use std::time::Duration;
@@ -211,12 +208,13 @@ mod tests {
             .authorize(&event(&format!("Bearer {TOKEN}"), METHOD_ARN))
             .await
             .unwrap();
-        assert_eq!(admission.principal_id, "davinci");
+        let answer = serde_json::to_value(admission).unwrap();
+        assert_eq!(answer["principalId"], "davinci");
         assert_eq!(
-            admission.policy_document["Statement"][0]["Resource"],
-            "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/*"
+            answer["policyDocument"],
+            json!({ "Version": "2012-10-17", "Statement": [{ "Action": ["execute-api:Invoke"],
+                "Effect": "Allow", "Resource": ["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/*"] }] })
         );
-        assert_eq!(admission.policy_document["Statement"][0]["Effect"], "Allow");
     }
 
     #[tokio::test]
