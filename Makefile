@@ -107,7 +107,7 @@ build: venv ## build every function for Lambda into .aws-sam/build (ARCH=arm64|x
 build-debug: ## build every binary (debug, this machine), as the tests run them
 	$(CARGO_BUILD)
 
-contract: ## regenerate openapi.yaml and docs/davinci/ from the capability schemas
+contract: ## regenerate openapi.yaml, docs/davinci/ and docs/api.md's route table from the schemas
 	cargo run --quiet -p pingid-local --bin pingid-contract
 
 BENCH_STAMP := $(VENV)/.bench-installed
