@@ -113,7 +113,7 @@ build: venv ## build every function for Lambda into target/lambda/ (ARCH=arm64|x
 build-debug: ## build every binary (debug, this machine), as the tests run them
 	$(CARGO_BUILD)
 
-contract: ## regenerate openapi.yaml and docs/davinci/ from the capability schemas
+contract: ## regenerate openapi.yaml, docs/davinci/ and docs/api.md's route table from the schemas
 	cargo run --quiet -p pingid-local --bin pingid-contract
 
 # The simulator and simulator/contract/ compared with Ping's published OpenAPI description of the

@@ -1,6 +1,7 @@
-//! The API contract: the checked-in `openapi.yaml` and `docs/davinci/*.json` are what the
-//! capability schemas generate, third-party validators accept them, and the README's recorded
-//! examples fit the documented outputs.
+//! The API contract: the checked-in `openapi.yaml`, `docs/davinci/*.json` and route table of
+//! `docs/api.md` are what the capability schemas generate, third-party validators accept them,
+//! and the API reference's recorded examples, one or more per capability, fit the documented
+//! outputs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -34,7 +35,8 @@ fn read(path: &str) -> String {
 
 #[test]
 fn checked_in_files_are_what_the_schemas_generate() {
-    let files = contract::files().expect("the contract renders");
+    // Display, not Debug: a missing marker of docs/api.md should read as what to fix.
+    let files = contract::files(&repo()).unwrap_or_else(|e| panic!("the contract renders: {e}"));
     for GeneratedFile { path, contents } in &files {
         let on_disk = read(path);
         if on_disk != *contents {
@@ -92,8 +94,8 @@ sys.exit(1 if failures else 0)
 "#;
 
 #[test]
-fn davinci_schemas_are_valid_json_schemas_that_fit_the_readme_examples() {
-    let examples = readme_examples();
+fn davinci_schemas_are_valid_json_schemas_that_fit_the_recorded_examples() {
+    let examples = recorded_examples();
     let mut cases = Vec::new();
     for id in capability_ids() {
         let node: Value = serde_json::from_str(&read(&format!("docs/davinci/{id}.json")))
@@ -121,13 +123,31 @@ fn davinci_schemas_are_valid_json_schemas_that_fit_the_readme_examples() {
 }
 
 #[test]
-fn readme_examples_carry_exactly_the_documented_keys() {
-    let examples = readme_examples();
+fn every_capability_has_a_recorded_example() {
+    let examples = recorded_examples();
+    let missing: Vec<&str> = capability_ids()
+        .into_iter()
+        .filter(|id| !examples.iter().any(|example| example.capability == *id))
+        .collect();
     assert!(
-        examples.len() >= capability_ids().len(),
-        "expected an example per capability, found {}",
-        examples.len()
+        missing.is_empty(),
+        "{} records no example of {missing:?}",
+        contract::API_DOC_PATH
     );
+    let ids = capability_ids();
+    for example in &examples {
+        assert!(
+            ids.contains(&example.capability.as_str()),
+            "{} records an example of {}, which is no capability",
+            contract::API_DOC_PATH,
+            example.capability
+        );
+    }
+}
+
+#[test]
+fn recorded_examples_carry_exactly_the_documented_keys() {
+    let examples = recorded_examples();
     let all = capabilities().into_iter().chain(legacy_capabilities());
     let outputs: Vec<(&str, Value)> = all.map(|c| (c.id(), c.output_schema())).collect();
     for example in &examples {
@@ -135,7 +155,7 @@ fn readme_examples_carry_exactly_the_documented_keys() {
             let (_, schema) = outputs
                 .iter()
                 .find(|(id, _)| *id == example.capability)
-                .unwrap_or_else(|| panic!("README example of unknown {}", example.capability));
+                .unwrap_or_else(|| panic!("example of unknown {}", example.capability));
             schema.clone()
         } else {
             ErrorBody::json_schema()
@@ -143,7 +163,8 @@ fn readme_examples_carry_exactly_the_documented_keys() {
         let found = departures(&schema, &example.body);
         assert!(
             found.is_empty(),
-            "README's {} {} example departs from its schema: {found:#?}",
+            "{}'s {} {} example departs from its schema: {found:#?}",
+            contract::API_DOC_PATH,
             example.capability,
             example.status
         );
@@ -212,23 +233,19 @@ fn capability_ids() -> Vec<&'static str> {
         .collect()
 }
 
-/// One recorded answer of the README's API section.
+/// One recorded answer of the API reference.
 struct Example {
     capability: String,
     status: u16,
     body: Value,
 }
 
-/// The answers recorded in the README's API section: in each `<details>` of a capability, a
-/// `` `200` `` (or other status) line, then a JSON block. The README shortens copies of
-/// `rawResponse` to `"(same as rawResponse)"`; they are restored before checking.
-fn readme_examples() -> Vec<Example> {
-    let readme = read("README.md");
-    let api = readme
-        .split("\n## API\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("README has an API section");
+/// The answers recorded in the API reference (`docs/api.md`): in each `<details>` of a
+/// capability, a `` `200` `` (or other status) line, then a JSON block. The page shortens
+/// copies of `rawResponse` to `"(same as rawResponse)"`; they are restored before checking.
+/// The whole page is read: the generated route table holds no JSON blocks.
+fn recorded_examples() -> Vec<Example> {
+    let api = read(contract::API_DOC_PATH);
     let mut examples = Vec::new();
     let (mut capability, mut status) = (None, None);
     let mut lines = api.lines();
@@ -242,8 +259,12 @@ fn readme_examples() -> Vec<Example> {
         } else if line == "```json" {
             let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
             if let (Some(capability), Some(status)) = (&capability, status.take()) {
-                let mut body: Value = serde_json::from_str(&block.join("\n"))
-                    .unwrap_or_else(|e| panic!("README's {capability} {status} example: {e}"));
+                let mut body: Value = serde_json::from_str(&block.join("\n")).unwrap_or_else(|e| {
+                    panic!(
+                        "{}'s {capability} {status} example: {e}",
+                        contract::API_DOC_PATH
+                    )
+                });
                 restore_copies(&mut body);
                 examples.push(Example {
                     capability: capability.clone(),

@@ -1,5 +1,5 @@
-//! `pingid-contract` (`make contract`): writes `openapi.yaml` and `docs/davinci/*.json` at the
-//! repository root from the capability schemas.
+//! `pingid-contract` (`make contract`): writes `openapi.yaml`, `docs/davinci/*.json` and the
+//! route table of `docs/api.md` (between its markers) from the capability schemas.
 
 use std::path::Path;
 
