@@ -447,7 +447,7 @@ mod tests {
 
     static ENROLL_EMAIL_SCHEMA: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(|| {
         Schema::new(vec![
-            Field::id("userId").required(),
+            Field::string("userId").id().required(),
             Field::string("email").required().pattern(EMAIL_PATTERN),
         ])
     });

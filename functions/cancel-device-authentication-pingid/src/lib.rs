@@ -28,7 +28,7 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
+        Field::string("deviceAuthenticationId").id().required(),
         Field::string("reason")
             .max_length(100)
             .describe("SIGNOUT, CHANGE_DEVICE or ADD_DEVICE; anything else means DEFAULT"),

@@ -91,11 +91,16 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("userId")
+            .id()
+            .required()
+            .describe("PingOne user id"),
         Field::string("selectedDevice")
             .one_of(&["default", "id", "oneTime"])
             .describe("default device (policy), a paired device by id, or a one-time device"),
-        Field::id("selectedDeviceId").describe("paired device to use (selectedDevice = id)"),
+        Field::string("selectedDeviceId")
+            .id()
+            .describe("paired device to use (selectedDevice = id)"),
         Field::string("oneTimeDeviceType")
             .one_of(&["SMS", "VOICE", "EMAIL"])
             .describe("kind of one-time device (selectedDevice = oneTime)"),
@@ -115,7 +120,9 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
             .max_length(64)
             .pattern(OTP_PATTERN)
             .describe("passcode entered up front (TOTP/HOTP)"),
-        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id"),
+        Field::string("workforcePolicyMfaPolicyId")
+            .id()
+            .describe("PingID (MFA) policy id"),
         Field::string("userAgent")
             .max_length(1000)
             .describe("the browser's user agent"),

@@ -83,7 +83,7 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("userId").id().required().describe("PingOne user id"),
         Field::string("workforceDeviceType")
             .required()
             .one_of(DEVICE_TYPES)
@@ -117,7 +117,7 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
             .max_length(1024)
             .pattern("^[A-Za-z0-9_-]{43,}$")
             .describe("FIDO2 types: base64url challenge of at least 32 bytes"),
-        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id"),
+        Field::string("workforcePolicyMfaPolicyId").id().describe("PingID (MFA) policy id"),
         Field::string("yubiKey")
             .max_length(64)
             .pattern(OTP_PATTERN)

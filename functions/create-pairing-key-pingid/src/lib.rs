@@ -35,7 +35,10 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("userId")
+            .id()
+            .required()
+            .describe("PingOne user id"),
         Field::array(
             "applicationIds",
             Field::string("applicationId")
@@ -44,7 +47,9 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         )
         .max_items(20)
         .describe("PingOne application ids allowed to claim the key"),
-        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id; informational"),
+        Field::string("workforcePolicyMfaPolicyId")
+            .id()
+            .describe("PingID (MFA) policy id; informational"),
     ])
 });
 

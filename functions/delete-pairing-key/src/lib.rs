@@ -24,8 +24,12 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("pairingKeyId")
+        Field::string("userId")
+            .id()
+            .required()
+            .describe("PingOne user id"),
+        Field::string("pairingKeyId")
+            .id()
             .required()
             .describe("id returned by createPairingKeyPingID"),
     ])

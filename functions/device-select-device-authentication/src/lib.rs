@@ -28,8 +28,9 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
-        Field::id("deviceId")
+        Field::string("deviceAuthenticationId").id().required(),
+        Field::string("deviceId")
+            .id()
             .required()
             .describe("one of the devices the authentication offered"),
         Field::string("compatibility")

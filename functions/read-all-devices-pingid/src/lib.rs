@@ -93,7 +93,8 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId")
+        Field::string("userId")
+            .id()
             .required()
             .describe("PingOne user id (the flow's pingIdUserId)"),
         Field::boolean("setFilterFlag").describe("false switches the filters off"),
@@ -106,7 +107,8 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
         )
         .max_items(LABELS.len())
         .describe("keep devices of these types"),
-        Field::id("workforcePolicyMfaPolicyId")
+        Field::string("workforcePolicyMfaPolicyId")
+            .id()
             .describe("PingID (MFA) policy deciding allowedtypes; default policy when absent"),
     ])
 });

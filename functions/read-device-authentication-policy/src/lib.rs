@@ -28,10 +28,12 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("deviceAuthenticationPolicyId")
+        Field::string("deviceAuthenticationPolicyId")
+            .id()
             .required()
             .describe("MFA (PingID) policy id"),
-        Field::id("customDeviceAuthenticationPolicyId")
+        Field::string("customDeviceAuthenticationPolicyId")
+            .id()
             .describe("a policy id that replaces deviceAuthenticationPolicyId"),
     ])
 });

@@ -23,7 +23,8 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("deviceAuthenticationId")
+        Field::string("deviceAuthenticationId")
+            .id()
             .required()
             .describe("id returned by createDeviceAuthenticationPingID"),
     ])

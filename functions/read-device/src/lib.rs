@@ -25,8 +25,12 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("deviceId")
+        Field::string("userId")
+            .id()
+            .required()
+            .describe("PingOne user id"),
+        Field::string("deviceId")
+            .id()
             .required()
             .describe("the user's MFA device"),
     ])

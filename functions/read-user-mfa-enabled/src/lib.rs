@@ -22,7 +22,10 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("userId")
+            .id()
+            .required()
+            .describe("PingOne user id"),
     ])
 });
 

@@ -62,9 +62,14 @@ static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
             .pattern(UUID_PATTERN)
     };
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("userId")
+            .id()
+            .required()
+            .describe("PingOne user id"),
         Field::boolean("setDeviceOrder").describe("false removes the custom order"),
-        Field::id("defaultDeviceId").describe("the device to make the default"),
+        Field::string("defaultDeviceId")
+            .id()
+            .describe("the device to make the default"),
         Field::array("deviceOrderList", device_id())
             .max_items(100)
             .describe("device ids to put first, in order"),

@@ -24,7 +24,10 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
+        Field::string("userId")
+            .id()
+            .required()
+            .describe("PingOne user id"),
         Field::boolean("mfaEnabled")
             .required()
             .describe("true to require MFA for the user, false to stop"),

@@ -38,7 +38,7 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
+        Field::string("deviceAuthenticationId").id().required(),
         Field::string("assertion")
             .required()
             .max_length(16_384)

@@ -32,7 +32,7 @@ pub struct Input {
 
 static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
     Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
+        Field::string("deviceAuthenticationId").id().required(),
         Field::string("otp")
             .required()
             .max_length(64)
