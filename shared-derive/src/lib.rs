@@ -9,7 +9,8 @@
 //! Names come from serde's own attributes (`rename_all`, `rename`), so serde and the schema
 //! cannot disagree; the JSON kind comes from the Rust type (`FieldType`); a field is required
 //! unless its type is an `Option` or it has `#[serde(default)]`; its doc comment is its API
-//! description. Bounds are `#[field(...)]`: `id`, `max_length = N`, `pattern = P`,
+//! description; `#[serde(flatten)]` includes the fields of another `Input` (the flattened
+//! field's own doc comment stays Rust documentation). Bounds are `#[field(...)]`: `id`, `max_length = N`, `pattern = P`,
 //! `one_of = VALUES` (strings), `max_items = N` and `items(...)` (arrays; the string bounds of
 //! the items).
 //!
