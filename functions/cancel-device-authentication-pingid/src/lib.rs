@@ -18,6 +18,7 @@ pub struct CancelDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// the authentication to cancel
     #[field(id)]
     pub device_authentication_id: String,
     /// SIGNOUT, CHANGE_DEVICE or ADD_DEVICE; anything else means DEFAULT

@@ -16,6 +16,7 @@ pub struct DeviceSelectDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// the authentication in DEVICE_SELECTION_REQUIRED
     #[field(id)]
     pub device_authentication_id: String,
     /// one of the devices the authentication offered

@@ -30,6 +30,7 @@ pub struct SetDeviceOrder;
 /// One entry of `jsonAttributes`.
 #[derive(Debug, Deserialize, shared::Input)]
 pub struct OrderEntry {
+    /// a device of the user
     #[field(id)]
     pub id: String,
 }

@@ -24,6 +24,7 @@ pub struct ValidateAssertionDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// the authentication in ASSERTION_REQUIRED
     #[field(id)]
     pub device_authentication_id: String,
     /// JSON text of the WebAuthn PublicKeyCredential, or the PingID desktop JWT

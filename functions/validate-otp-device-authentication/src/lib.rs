@@ -22,6 +22,7 @@ pub struct ValidateOtpDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// the authentication in OTP_REQUIRED
     #[field(id)]
     pub device_authentication_id: String,
     /// the one-time passcode the user entered

@@ -59,8 +59,10 @@ pub struct CustomAuth {
 /// One extra PPM attribute.
 #[derive(Debug, Deserialize, crate::Input)]
 pub struct NameValue {
+    /// attribute name
     #[field(max_length = 100)]
     pub name: String,
+    /// attribute value
     #[field(max_length = 1000)]
     pub value: String,
 }
