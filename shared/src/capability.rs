@@ -1,4 +1,5 @@
-//! The capability abstraction: an id, an input schema, one async handler over ports, an output.
+//! The capability abstraction: an id, an input (its schema derived), one async handler over
+//! ports, an output.
 //!
 //! A function crate implements [`Handler`] (typed input and output). Everything else sees it as
 //! a [`Capability`] (object-safe, JSON in and out), so the Lambda adapter and the local gateway
@@ -18,7 +19,7 @@ use crate::budget::Deadline;
 use crate::error::{Error, FieldProblem};
 use crate::legacy::LegacyPorts;
 use crate::pingone::{PingOne, PingOneCalls};
-use crate::schema::{Documented, Schema};
+use crate::schema::{Declared, Documented, Schema};
 
 /// What handlers call out to, built once per process and shared by every invocation.
 #[derive(Clone)]
@@ -79,13 +80,10 @@ pub trait Handler: Send + Sync + 'static {
     const ID: &'static str;
     /// One sentence saying what the capability does (the API documentation's summary).
     const SUMMARY: &'static str;
-    /// The typed input: the validated `properties`.
-    type Input: DeserializeOwned + Send;
+    /// The typed input: the validated `properties`; its schema is derived from it.
+    type Input: DeserializeOwned + Send + Declared;
     /// The output object, with its documented JSON Schema.
     type Output: Serialize + Documented;
-
-    /// The input schema (built once; a `static LazyLock` in the crate).
-    fn schema() -> &'static Schema;
 
     /// Does the work.
     fn handle(
@@ -123,7 +121,7 @@ impl<H: Handler> Capability for H {
     }
 
     fn schema(&self) -> &'static Schema {
-        H::schema()
+        H::Input::schema()
     }
 
     fn output_schema(&self) -> Value {

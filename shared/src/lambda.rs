@@ -59,7 +59,7 @@ pub type RuntimeError = lambda_runtime::Error;
 pub async fn run<H: Handler>(handler: H) -> Result<(), RuntimeError> {
     telemetry::init(LogFormat::Json);
     // Build the schema now so its patterns compile during init, not in the first call.
-    let _ = H::schema();
+    let _ = <H::Input as crate::schema::Declared>::schema();
     let ports = Settings::from_env()?.ports().await?;
     let function = Function {
         capability: &handler,
@@ -410,7 +410,7 @@ mod tests {
     use crate::BoxFuture;
     use crate::budget::Deadline;
     use crate::pingone::{PingOne, Request, Response};
-    use crate::schema::{Documented, EMAIL_PATTERN, Field, Schema};
+    use crate::schema::{Documented, EMAIL_PATTERN};
     use crate::{Handler, Invocation};
     use serde_json::json;
 
@@ -513,17 +513,12 @@ mod tests {
     /// A capability like `createDevicePingID` for e-mail, small enough to read in a test.
     struct EnrollEmail;
 
-    static ENROLL_EMAIL_SCHEMA: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(|| {
-        Schema::new(vec![
-            Field::id("userId").required(),
-            Field::string("email").required().pattern(EMAIL_PATTERN),
-        ])
-    });
-
-    #[derive(Deserialize)]
+    #[derive(Deserialize, crate::Input)]
     #[serde(rename_all = "camelCase")]
     struct EnrollEmailInput {
+        #[field(id)]
         user_id: String,
+        #[field(pattern = EMAIL_PATTERN)]
         email: String,
     }
 
@@ -543,10 +538,6 @@ mod tests {
         const SUMMARY: &'static str = "Enrolls an email device (a test capability).";
         type Input = EnrollEmailInput;
         type Output = Created;
-
-        fn schema() -> &'static Schema {
-            &ENROLL_EMAIL_SCHEMA
-        }
 
         async fn handle(
             &self,

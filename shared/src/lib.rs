@@ -27,9 +27,37 @@ use std::pin::Pin;
 /// A boxed, sendable future: what object-safe async traits (the ports) return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+// The derives' generated code names `::shared`, also when it runs in this crate.
+extern crate self as shared;
+
 pub use capability::{Capability, Handler, Invocation, Ports};
 pub use error::{Error, FieldProblem};
-pub use schema::{Field, Schema};
+pub use schema::{Declared, Field, Schema};
+/// Derives an input struct's schema from its serde declaration: one declaration per field.
+///
+/// ```ignore
+/// #[derive(Debug, Deserialize, shared::Input)]
+/// #[serde(rename_all = "camelCase")]
+/// pub struct Input {
+///     /// the API description of deviceAuthenticationId
+///     #[field(id)]
+///     pub device_authentication_id: String,
+///     /// the one-time passcode the user entered
+///     #[field(max_length = 64, pattern = OTP_PATTERN)]
+///     pub otp: Option<Secret<String>>,
+///     /// device ids to put first, in order
+///     #[field(max_items = 100, items(id))]
+///     pub device_order_list: Option<Vec<String>>,
+/// }
+/// ```
+///
+/// Names follow `rename_all` / `rename`; a field is required unless its type is an `Option`
+/// or it has `#[serde(default)]`; `#[serde(flatten)]` includes another `Input`'s fields;
+/// `#[field(...)]` takes `id`, `max_length`, `pattern`, `one_of` (strings), `max_items` and
+/// `items(...)` (arrays). A bound that does not fit the type is a compile error.
+pub use shared_derive::Input;
+/// Derives the string field of a unit enum: one of the variants' serde names.
+pub use shared_derive::Values;
 
 /// Test support shared by the modules' tests.
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! Declarative input schemas and their validation.
 //!
-//! A capability declares its input once, as a [`Schema`]; the same declaration validates every
-//! request (reporting *every* violation with its field path) and renders the JSON Schema for
-//! the API documentation, so the two can never drift. Outputs are described in [`output`].
+//! A capability declares each input field once, on its serde input type: `#[derive(Input)]`
+//! (see [`crate::Input`]) reads the serde names, takes the JSON kind from the Rust type
+//! ([`FieldType`]), the bounds from `#[field(...)]` and the description from the doc comment,
+//! and builds the [`Schema`]. The same schema validates every request (reporting *every*
+//! violation with its field path) before serde sees it, and renders the JSON Schema for the
+//! API documentation, so the three can never drift. Outputs are described in [`output`].
 //!
 //! Request envelope: `{"properties": {...}}`. Choices the references leave open:
 //! - `null` for an optional field means "absent" (DaVinci sends `null` for empty inputs);
@@ -14,8 +17,12 @@ use regex_lite::Regex;
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, FieldProblem};
+use crate::secrets::Secret;
 
 pub mod output;
+
+#[cfg(test)]
+mod derive_tests;
 
 pub use output::Documented;
 
@@ -104,11 +111,6 @@ impl Field {
         Self::new(name, Kind::String)
     }
 
-    /// A PingOne id (a UUID): a string of at most 36 characters matching [`UUID_PATTERN`].
-    pub fn id(name: &'static str) -> Self {
-        Self::string(name).max_length(36).pattern(UUID_PATTERN)
-    }
-
     /// A boolean field.
     pub fn boolean(name: &'static str) -> Self {
         Self::new(name, Kind::Boolean)
@@ -127,6 +129,21 @@ impl Field {
     /// A nested object with its own fields.
     pub fn object(name: &'static str, fields: Vec<Field>) -> Self {
         Self::new(name, Kind::Object(fields))
+    }
+
+    /// A PingOne id (a UUID): at most 36 characters matching [`UUID_PATTERN`].
+    pub fn id(self) -> Self {
+        self.max_length(36).pattern(UUID_PATTERN)
+    }
+
+    /// The items of an array field get `bounds` (no effect on other kinds: the derive only
+    /// calls it for a [`List`]).
+    pub fn items(mut self, bounds: impl FnOnce(Field) -> Field) -> Self {
+        self.kind = match self.kind {
+            Kind::Array(items) => Kind::Array(Box::new(bounds(*items))),
+            other => other,
+        };
+        self
     }
 
     /// The field must be present (and not `null`).
@@ -310,6 +327,103 @@ fn truncate(text: &str, max_chars: usize) -> String {
     match text.char_indices().nth(max_chars) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
+    }
+}
+
+/// An input object declared by `#[derive(shared::Input)]`: its fields and its schema.
+pub trait Declared {
+    /// The object's fields, in declaration order.
+    fn fields() -> Vec<Field>;
+    /// The schema of a request whose `properties` is this object; built once per process.
+    fn schema() -> &'static Schema;
+}
+
+/// A Rust type as a JSON input value: the kind of field it makes.
+pub trait FieldType {
+    /// The field may be absent or `null` (an `Option`).
+    const OPTIONAL: bool = false;
+    /// The field `name` holding this type, before its bounds and description.
+    fn field(name: &'static str) -> Field;
+}
+
+/// A type whose JSON is a string: `id`, `max_length`, `pattern` and `one_of` apply to it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a JSON string: id, max_length, pattern and one_of bound strings"
+)]
+pub trait Text: FieldType {}
+
+/// A type whose JSON is an array: `max_items` and `items(...)` apply to it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a JSON array: max_items and items(...) bound arrays"
+)]
+pub trait List: FieldType {
+    /// The type of the items.
+    type Item: FieldType;
+}
+
+impl FieldType for String {
+    fn field(name: &'static str) -> Field {
+        Field::string(name)
+    }
+}
+impl Text for String {}
+
+impl FieldType for bool {
+    fn field(name: &'static str) -> Field {
+        Field::boolean(name)
+    }
+}
+
+// Only `i64`: the schema has no numeric bounds yet, so a narrower type would let a value pass
+// validation that serde then refuses (an internal error instead of a listed violation).
+impl FieldType for i64 {
+    fn field(name: &'static str) -> Field {
+        Field::integer(name)
+    }
+}
+
+impl<T: FieldType> FieldType for Secret<T> {
+    fn field(name: &'static str) -> Field {
+        T::field(name)
+    }
+}
+impl<T: Text> Text for Secret<T> {}
+
+impl<T: FieldType> FieldType for Option<T> {
+    const OPTIONAL: bool = true;
+    fn field(name: &'static str) -> Field {
+        T::field(name)
+    }
+}
+impl<T: Text> Text for Option<T> {}
+impl<T: List> List for Option<T> {
+    type Item = T::Item;
+}
+
+impl<T: FieldType> FieldType for Vec<T> {
+    fn field(name: &'static str) -> Field {
+        // An item's name is never shown: problems name it by its index.
+        Field::array(name, T::field("item"))
+    }
+}
+impl<T: FieldType> List for Vec<T> {
+    type Item = T;
+}
+
+/// What the derives' generated code calls; not an API.
+#[doc(hidden)]
+pub mod __derive {
+    use super::{List, Text};
+
+    /// Fails to compile unless `T` is a string: the span of the call points at the bound.
+    pub fn text<T: Text>() {}
+    /// Fails to compile unless `T` is an array.
+    pub fn list<T: List>() {}
+    /// Fails to compile unless `T` is an array of strings.
+    pub fn text_items<T: List>()
+    where
+        T::Item: Text,
+    {
     }
 }
 

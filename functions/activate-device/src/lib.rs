@@ -13,57 +13,38 @@
 //! PingOne: `POST /environments/{envId}/users/{userId}/devices/{deviceId}`,
 //! `Content-Type: application/vnd.pingidentity.device.activate+json`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use serde_json::json;
 use shared::pingone::DeviceOutput;
 use shared::schema::{ORIGIN_PATTERN, OTP_PATTERN};
 use shared::secrets::Secret;
-use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+use shared::{Error, FieldProblem, Handler, Invocation};
 
 /// The capability.
 pub struct ActivateDevice;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The device's owner.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The device waiting for activation.
+    /// the device returned by createDevicePingID
+    #[field(id)]
     pub device_id: String,
-    /// Pairing passcode or token code.
+    /// pairing passcode, or a code from the TOTP app, OATH token or YubiKey
+    #[field(max_length = 64, pattern = OTP_PATTERN)]
     pub otp: Option<Secret<String>>,
-    /// WebAuthn attestation (JSON text) or desktop attestation (JWT).
+    /// FIDO2: JSON text of the PublicKeyCredential; desktop: the app's JWT
+    #[field(max_length = 16_384, pattern = "^\\S")]
     pub attestation: Option<String>,
-    /// Origin of the page that ran the WebAuthn ceremony.
+    /// origin of the page that ran the ceremony (with attestation)
+    #[field(max_length = 255, pattern = ORIGIN_PATTERN)]
     pub origin: Option<String>,
-    /// Resynchronise an OATH token with `otp`.
+    /// resynchronise an OATH token (with otp)
     pub oath_resync: Option<bool>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("deviceId")
-            .required()
-            .describe("the device returned by createDevicePingID"),
-        Field::string("otp")
-            .max_length(64)
-            .pattern(OTP_PATTERN)
-            .describe("pairing passcode, or a code from the TOTP app, OATH token or YubiKey"),
-        Field::string("attestation")
-            .max_length(16_384)
-            .pattern("^\\S")
-            .describe("FIDO2: JSON text of the PublicKeyCredential; desktop: the app's JWT"),
-        Field::string("origin")
-            .max_length(255)
-            .pattern(ORIGIN_PATTERN)
-            .describe("origin of the page that ran the ceremony (with attestation)"),
-        Field::boolean("oathResync").describe("resynchronise an OATH token (with otp)"),
-    ])
-});
 
 /// What proves possession, once the inputs agree.
 enum Proof<'a> {
@@ -130,10 +111,6 @@ impl Handler for ActivateDevice {
     const SUMMARY: &'static str = "Finishes pairing a device with an OTP or an attestation.";
     type Input = Input;
     type Output = DeviceOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -7,33 +7,25 @@
 //! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.cancel.push.authentication+json`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::DeviceAuthenticationOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct CancelDeviceAuthentication;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The authentication to cancel.
+    /// the authentication to cancel
+    #[field(id)]
     pub device_authentication_id: String,
-    /// Why; see [`reason`].
+    /// SIGNOUT, CHANGE_DEVICE or ADD_DEVICE; anything else means DEFAULT
+    // Any text is accepted: [`reason`] maps it to what PingOne knows.
+    #[field(max_length = 100)]
     pub reason: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
-        Field::string("reason")
-            .max_length(100)
-            .describe("SIGNOUT, CHANGE_DEVICE or ADD_DEVICE; anything else means DEFAULT"),
-    ])
-});
 
 /// The reason PingOne is told.
 pub fn reason(given: Option<&str>) -> &'static str {
@@ -50,10 +42,6 @@ impl Handler for CancelDeviceAuthentication {
     const SUMMARY: &'static str = "Abandons an authentication (sign-out, change or add device).";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

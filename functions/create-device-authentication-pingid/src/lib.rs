@@ -19,20 +19,18 @@
 //! `userAgent` as top-level `userAgent`; `ip` and `applicationName` as `clientContext`, the
 //! context PingID shows the user with a push.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::{EMAIL_PATTERN, OTP_PATTERN, PHONE_PATTERN};
 use shared::secrets::Secret;
-use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+use shared::{Error, FieldProblem, Handler, Invocation};
 
 /// The capability.
 pub struct CreateDeviceAuthentication;
 
 /// Which device the authentication uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, shared::Values)]
 pub enum Selection {
     /// The policy decides.
     #[serde(rename = "default")]
@@ -46,7 +44,7 @@ pub enum Selection {
 }
 
 /// Kinds of one-time devices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, shared::Values)]
 pub enum OneTimeType {
     /// A text message to a phone.
     #[serde(rename = "SMS")]
@@ -60,73 +58,44 @@ pub enum OneTimeType {
 }
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The user to authenticate.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// Which device; see the module docs.
+    /// default device (policy), a paired device by id, or a one-time device
     pub selected_device: Option<Selection>,
-    /// The paired device to use.
+    /// paired device to use (selectedDevice = id)
+    #[field(id)]
     pub selected_device_id: Option<String>,
-    /// Kind of one-time device.
+    /// kind of one-time device (selectedDevice = oneTime)
     pub one_time_device_type: Option<OneTimeType>,
-    /// Phone for a one-time SMS.
+    /// phone for a one-time SMS, international format
+    #[field(max_length = 16, pattern = PHONE_PATTERN)]
     pub one_time_sms_device: Option<String>,
-    /// Phone for a one-time voice call.
+    /// phone for a one-time voice call, international format
+    #[field(max_length = 16, pattern = PHONE_PATTERN)]
     pub one_time_voice_device: Option<String>,
-    /// Address for a one-time e-mail.
+    /// address for a one-time e-mail
+    #[field(max_length = 254, pattern = EMAIL_PATTERN)]
     pub one_time_email_device: Option<String>,
-    /// A passcode typed up front.
+    /// passcode entered up front (TOTP/HOTP)
+    #[field(max_length = 64, pattern = OTP_PATTERN)]
     pub otp: Option<Secret<String>>,
-    /// The MFA (PingID) policy to apply instead of the environment's default.
+    /// PingID (MFA) policy id
+    #[field(id)]
     pub workforce_policy_mfa_policy_id: Option<String>,
-    /// The browser's user agent.
+    /// the browser's user agent
+    #[field(max_length = 1000)]
     pub user_agent: Option<String>,
-    /// The user's IP address.
+    /// the user's IP address
+    #[field(max_length = 100)]
     pub ip: Option<String>,
-    /// The application the user is signing in to.
+    /// application shown to the user
+    #[field(max_length = 100)]
     pub application_name: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::string("selectedDevice")
-            .one_of(&["default", "id", "oneTime"])
-            .describe("default device (policy), a paired device by id, or a one-time device"),
-        Field::id("selectedDeviceId").describe("paired device to use (selectedDevice = id)"),
-        Field::string("oneTimeDeviceType")
-            .one_of(&["SMS", "VOICE", "EMAIL"])
-            .describe("kind of one-time device (selectedDevice = oneTime)"),
-        Field::string("oneTimeSmsDevice")
-            .max_length(16)
-            .pattern(PHONE_PATTERN)
-            .describe("phone for a one-time SMS, international format"),
-        Field::string("oneTimeVoiceDevice")
-            .max_length(16)
-            .pattern(PHONE_PATTERN)
-            .describe("phone for a one-time voice call, international format"),
-        Field::string("oneTimeEmailDevice")
-            .max_length(254)
-            .pattern(EMAIL_PATTERN)
-            .describe("address for a one-time e-mail"),
-        Field::string("otp")
-            .max_length(64)
-            .pattern(OTP_PATTERN)
-            .describe("passcode entered up front (TOTP/HOTP)"),
-        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id"),
-        Field::string("userAgent")
-            .max_length(1000)
-            .describe("the browser's user agent"),
-        Field::string("ip")
-            .max_length(100)
-            .describe("the user's IP address"),
-        Field::string("applicationName")
-            .max_length(100)
-            .describe("application shown to the user"),
-    ])
-});
 
 /// The device PingOne is asked to use, once the inputs agree.
 #[derive(Debug, PartialEq)]
@@ -281,10 +250,6 @@ impl Handler for CreateDeviceAuthentication {
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
 
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
-
     async fn handle(
         &self,
         invocation: &Invocation<'_>,
@@ -301,6 +266,8 @@ impl Handler for CreateDeviceAuthentication {
 
 #[cfg(test)]
 mod tests {
+    use shared::Declared;
+
     use super::*;
 
     const ALICE: &str = "a11ce000-0000-4000-8000-000000000001";
@@ -309,7 +276,7 @@ mod tests {
     fn input(properties: Value) -> Input {
         let mut properties = properties;
         properties["userId"] = json!(ALICE);
-        let validated = SCHEMA
+        let validated = Input::schema()
             .validate(&json!({ "properties": properties }))
             .unwrap();
         serde_json::from_value(Value::Object(validated)).unwrap()
@@ -446,7 +413,7 @@ mod tests {
     fn the_schema_refuses_bad_contacts() {
         let body = json!({"properties": {"userId": ALICE, "oneTimeSmsDevice": "5555550123",
             "oneTimeEmailDevice": "nobody"}});
-        let Err(Error::Validation(problems)) = SCHEMA.validate(&body) else {
+        let Err(Error::Validation(problems)) = Input::schema().validate(&body) else {
             panic!("expected violations");
         };
         assert_eq!(problems.len(), 2);

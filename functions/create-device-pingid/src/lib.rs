@@ -23,14 +23,12 @@
 //! PingOne: `POST /environments/{envId}/users/{userId}/devices` (then, with `yubiKey`, the
 //! `device.activate` call). Never retried: a retry could enroll the device twice.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::pingone::DeviceOutput;
 use shared::schema::{EMAIL_PATTERN, OTP_PATTERN, PHONE_PATTERN};
 use shared::secrets::Secret;
-use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+use shared::{Error, FieldProblem, Handler, Invocation};
 
 /// The capability.
 pub struct CreateDevice;
@@ -50,84 +48,49 @@ pub const DEVICE_TYPES: &[&str] = &[
 ];
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The user enrolling.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// One of [`DEVICE_TYPES`].
+    /// the method to enroll
+    #[field(one_of = DEVICE_TYPES)]
     pub workforce_device_type: String,
-    /// `ACTIVE` or `ACTIVATION_REQUIRED`.
+    /// ACTIVATION_REQUIRED sends a pairing passcode (SMS, VOICE, EMAIL); ACTIVE pairs without one
+    #[field(one_of = &["ACTIVE", "ACTIVATION_REQUIRED"])]
     pub status: String,
-    /// The name the user sees.
+    /// name of the device shown to the user
+    #[field(max_length = 100)]
     pub nickname: Option<String>,
-    /// SMS / VOICE: the phone number.
+    /// SMS / VOICE: phone number in international format
+    #[field(max_length = 16, pattern = PHONE_PATTERN)]
     pub phone: Option<String>,
-    /// EMAIL: the address.
+    /// EMAIL: the address
+    #[field(max_length = 254, pattern = EMAIL_PATTERN)]
     pub email: Option<String>,
-    /// FIDO2 types: the relying party id (the sign-on page's domain).
+    /// FIDO2 types: relying party id (a domain)
+    #[field(max_length = 253, pattern = "^[A-Za-z0-9.-]+$")]
     pub rp_id: Option<String>,
-    /// FIDO2 types: the relying party's display name.
+    /// FIDO2 types: relying party name
+    #[field(max_length = 100)]
     pub rp_name: Option<String>,
-    /// FIDO2 types: the browser's user agent.
+    /// FIDO2 types: the browser's user agent
+    #[field(max_length = 1000)]
     pub user_agent: Option<String>,
-    /// FIDO2 types: a caller-chosen challenge.
+    /// FIDO2 types: base64url challenge of at least 32 bytes
+    #[field(max_length = 1024, pattern = "^[A-Za-z0-9_-]{43,}$")]
     pub challenge: Option<String>,
-    /// The MFA (PingID) policy the device is enrolled under.
+    /// PingID (MFA) policy id
+    #[field(id)]
     pub workforce_policy_mfa_policy_id: Option<String>,
-    /// YUBIKEY: an OTP from the key, to activate in the same call.
+    /// YUBIKEY: an OTP from the key, to activate at once
+    #[field(max_length = 64, pattern = OTP_PATTERN)]
     pub yubi_key: Option<Secret<String>>,
-    /// OATH_TOKEN: the token's serial number.
+    /// OATH_TOKEN: the token's serial number
+    #[field(max_length = 100, pattern = "^[A-Za-z0-9_-]+$")]
     pub serial_number: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::string("workforceDeviceType")
-            .required()
-            .one_of(DEVICE_TYPES)
-            .describe("the method to enroll"),
-        Field::string("status")
-            .required()
-            .one_of(&["ACTIVE", "ACTIVATION_REQUIRED"])
-            .describe("ACTIVATION_REQUIRED sends a pairing passcode (SMS, VOICE, EMAIL); ACTIVE pairs without one"),
-        Field::string("nickname")
-            .max_length(100)
-            .describe("name of the device shown to the user"),
-        Field::string("phone")
-            .max_length(16)
-            .pattern(PHONE_PATTERN)
-            .describe("SMS / VOICE: phone number in international format"),
-        Field::string("email")
-            .max_length(254)
-            .pattern(EMAIL_PATTERN)
-            .describe("EMAIL: the address"),
-        Field::string("rpId")
-            .max_length(253)
-            .pattern("^[A-Za-z0-9.-]+$")
-            .describe("FIDO2 types: relying party id (a domain)"),
-        Field::string("rpName")
-            .max_length(100)
-            .describe("FIDO2 types: relying party name"),
-        Field::string("userAgent")
-            .max_length(1000)
-            .describe("FIDO2 types: the browser's user agent"),
-        Field::string("challenge")
-            .max_length(1024)
-            .pattern("^[A-Za-z0-9_-]{43,}$")
-            .describe("FIDO2 types: base64url challenge of at least 32 bytes"),
-        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id"),
-        Field::string("yubiKey")
-            .max_length(64)
-            .pattern(OTP_PATTERN)
-            .describe("YUBIKEY: an OTP from the key, to activate at once"),
-        Field::string("serialNumber")
-            .max_length(100)
-            .pattern("^[A-Za-z0-9_-]+$")
-            .describe("OATH_TOKEN: the token's serial number"),
-    ])
-});
 
 /// Is `kind` one of the FIDO2 (WebAuthn) types?
 fn is_fido(kind: &str) -> bool {
@@ -254,10 +217,6 @@ impl Handler for CreateDevice {
         "Enrolls an MFA device (SMS, voice, email, TOTP, YubiKey, OATH, FIDO2, desktop).";
     type Input = Input;
     type Output = DeviceOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

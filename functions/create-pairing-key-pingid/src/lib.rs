@@ -11,52 +11,35 @@
 //! PingOne: `POST /environments/{envId}/users/{userId}/pairingKeys`. Never retried: each call
 //! makes a key, and keys count against the user's limit.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::PairingKeyOutput;
-use shared::schema::UUID_PATTERN;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct CreatePairingKey;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The user who will pair the app.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// Mobile applications allowed to claim the key (`null` or absent: any).
+    /// PingOne application ids allowed to claim the key
+    // `null` or absent: any application may claim it.
+    #[field(max_items = 20, items(id))]
     pub application_ids: Option<Vec<String>>,
-    /// Accepted for compatibility; see the module docs.
+    /// PingID (MFA) policy id; informational
+    // Accepted for compatibility; see the module docs.
+    #[field(id)]
     pub workforce_policy_mfa_policy_id: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::array(
-            "applicationIds",
-            Field::string("applicationId")
-                .max_length(36)
-                .pattern(UUID_PATTERN),
-        )
-        .max_items(20)
-        .describe("PingOne application ids allowed to claim the key"),
-        Field::id("workforcePolicyMfaPolicyId").describe("PingID (MFA) policy id; informational"),
-    ])
-});
 
 impl Handler for CreatePairingKey {
     const ID: &'static str = "createPairingKeyPingID";
     const SUMMARY: &'static str = "Creates a pairing key for the PingID mobile app.";
     type Input = Input;
     type Output = PairingKeyOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -5,43 +5,30 @@
 //! user in the path. Not retried: a second DELETE after a lost answer would report `NOT_FOUND`
 //! for a deletion that happened.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::EmptyOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct DeleteDevice;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The device's owner.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The device to unpair.
+    /// the user's MFA device to unpair
+    #[field(id)]
     pub device_id: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("deviceId")
-            .required()
-            .describe("the user's MFA device to unpair"),
-    ])
-});
 
 impl Handler for DeleteDevice {
     const ID: &'static str = "deleteDevice";
     const SUMMARY: &'static str = "Unpairs one of a user's MFA devices.";
     type Input = Input;
     type Output = EmptyOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -3,43 +3,30 @@
 //!
 //! PingOne: `DELETE /environments/{envId}/users/{userId}/pairingKeys/{pairingKeyId}` → 204.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::EmptyOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct DeletePairingKey;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The key's user.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The key to withdraw.
+    /// id returned by createPairingKeyPingID
+    #[field(id)]
     pub pairing_key_id: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("pairingKeyId")
-            .required()
-            .describe("id returned by createPairingKeyPingID"),
-    ])
-});
 
 impl Handler for DeletePairingKey {
     const ID: &'static str = "deletePairingKey";
     const SUMMARY: &'static str = "Withdraws a pairing key.";
     type Input = Input;
     type Output = EmptyOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

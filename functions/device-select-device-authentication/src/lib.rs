@@ -4,49 +4,35 @@
 //! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.device.select+json`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::FIDO_COMPATIBILITY;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct DeviceSelectDeviceAuthentication;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The authentication waiting for a device.
+    /// the authentication in DEVICE_SELECTION_REQUIRED
+    #[field(id)]
     pub device_authentication_id: String,
-    /// The chosen device (one of `_embedded.devices`).
+    /// one of the devices the authentication offered
+    #[field(id)]
     pub device_id: String,
-    /// FIDO compatibility level, passed through to PingOne.
+    /// what the browser supports for FIDO2
+    // Passed through to PingOne.
+    #[field(one_of = FIDO_COMPATIBILITY)]
     pub compatibility: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
-        Field::id("deviceId")
-            .required()
-            .describe("one of the devices the authentication offered"),
-        Field::string("compatibility")
-            .one_of(FIDO_COMPATIBILITY)
-            .describe("what the browser supports for FIDO2"),
-    ])
-});
 
 impl Handler for DeviceSelectDeviceAuthentication {
     const ID: &'static str = "deviceSelectDeviceAuthentication";
     const SUMMARY: &'static str = "Continues an authentication with the device the user picked.";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -8,53 +8,34 @@
 //! same binding and the context is spent, so it completes one sign-in only; a forged,
 //! cross-user, expired or replayed context is refused (`VALIDATION_FAILED`).
 
-use std::sync::LazyLock;
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use shared::legacy::flow::{
-    self, Answer, CustomAuth, UserAttributes, attribute_fields, connection_fields,
-};
+use shared::legacy::flow::{self, Answer, Exchange, UserAttributes};
 use shared::pingid::context;
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
-use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+use shared::{Error, FieldProblem, Handler, Invocation};
 
 /// The capability.
 pub struct FinalizePasswordless;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The PingID username the initialize step resolved.
+    /// the PingID username initializePasswordlessAuthentication returned
+    #[field(max_length = 100, pattern = "^\\S(.*\\S)?$")]
     pub sub: String,
-    /// The initialize step's context.
+    /// the context initializePasswordlessAuthentication returned
+    #[field(max_length = 2000)]
     pub passwordless_context: String,
-    /// Connection settings.
-    pub custom_auth: Option<CustomAuth>,
-    /// Second call: the authenticator's answer.
-    pub ppm_response: Option<String>,
+    /// Connection settings and, on the second call, the authenticator's answer.
+    #[serde(flatten)]
+    pub exchange: Exchange,
     /// User facts for PingID's policy.
     #[serde(flatten)]
     pub user: UserAttributes,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let mut fields = vec![
-        Field::string("sub")
-            .required()
-            .max_length(100)
-            .pattern("^\\S(.*\\S)?$")
-            .describe("the PingID username initializePasswordlessAuthentication returned"),
-        Field::string("passwordlessContext")
-            .required()
-            .max_length(2000)
-            .describe("the context initializePasswordlessAuthentication returned"),
-    ];
-    fields.extend(connection_fields());
-    fields.extend(attribute_fields());
-    Schema::new(fields)
-});
 
 fn context_used() -> Error {
     Error::Validation(vec![FieldProblem::new(
@@ -70,12 +51,8 @@ impl Handler for FinalizePasswordless {
     type Input = Input;
     type Output = Answer;
 
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
-
     async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Answer, Error> {
-        let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
+        let connection = flow::connection(invocation, input.exchange.custom_auth.as_ref()).await?;
         let now = SystemTime::now();
         let opened = context::open(
             &connection.properties,
@@ -90,7 +67,7 @@ impl Handler for FinalizePasswordless {
         }
         // The PPM round trip belongs to this context: a response to another finalize is refused.
         let binding = format!("{}:{}", Self::ID, opened.id);
-        let Some(response) = &input.ppm_response else {
+        let Some(response) = &input.exchange.ppm_response else {
             let spec = RequestSpec {
                 sub: Some(&input.sub),
                 attributes: input.user.ppm_attributes(),

@@ -8,46 +8,30 @@
 //! output object. A response for another user, another request, or past its expiry is refused
 //! (`VALIDATION_FAILED`); a `failure` from PingID is an answer with `status: failure`.
 
-use std::sync::LazyLock;
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use shared::legacy::flow::{
-    self, Answer, CustomAuth, UserAttributes, attribute_fields, connection_fields,
-};
+use shared::legacy::flow::{self, Answer, Exchange, UserAttributes};
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct InitializeMfa;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The PingID username.
+    /// the PingID username
+    #[field(max_length = 100, pattern = "^\\S(.*\\S)?$")]
     pub sub: String,
-    /// Connection settings.
-    pub custom_auth: Option<CustomAuth>,
-    /// Second call: the authenticator's answer.
-    pub ppm_response: Option<String>,
+    /// Connection settings and, on the second call, the authenticator's answer.
+    #[serde(flatten)]
+    pub exchange: Exchange,
     /// User facts for PingID.
     #[serde(flatten)]
     pub user: UserAttributes,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let mut fields = vec![
-        Field::string("sub")
-            .required()
-            .max_length(100)
-            .pattern("^\\S(.*\\S)?$")
-            .describe("the PingID username"),
-    ];
-    fields.extend(connection_fields());
-    fields.extend(attribute_fields());
-    Schema::new(fields)
-});
 
 impl Handler for InitializeMfa {
     const ID: &'static str = "initializeMfa";
@@ -56,14 +40,10 @@ impl Handler for InitializeMfa {
     type Input = Input;
     type Output = Answer;
 
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
-
     async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Answer, Error> {
-        let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
+        let connection = flow::connection(invocation, input.exchange.custom_auth.as_ref()).await?;
         let now = SystemTime::now();
-        match &input.ppm_response {
+        match &input.exchange.ppm_response {
             None => {
                 let spec = RequestSpec {
                     sub: Some(&input.sub),

@@ -7,29 +7,25 @@
 //! sealed with a key derived from the properties file, bound to that user, valid 10 minutes,
 //! usable once.
 
-use std::sync::LazyLock;
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use shared::legacy::flow::{self, Answer, CustomAuth, connection_fields};
+use shared::legacy::flow::{self, Answer, Exchange};
 use shared::pingid::context;
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
-use shared::{Error, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct InitializePasswordless;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// Connection settings.
-    pub custom_auth: Option<CustomAuth>,
-    /// Second call: the authenticator's answer.
-    pub ppm_response: Option<String>,
+    /// Connection settings and, on the second call, the authenticator's answer.
+    #[serde(flatten)]
+    pub exchange: Exchange,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| Schema::new(connection_fields()));
 
 impl Handler for InitializePasswordless {
     const ID: &'static str = "initializePasswordlessAuthentication";
@@ -37,14 +33,10 @@ impl Handler for InitializePasswordless {
     type Input = Input;
     type Output = Answer;
 
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
-
     async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Answer, Error> {
-        let connection = flow::connection(invocation, input.custom_auth.as_ref()).await?;
+        let connection = flow::connection(invocation, input.exchange.custom_auth.as_ref()).await?;
         let now = SystemTime::now();
-        let Some(response) = &input.ppm_response else {
+        let Some(response) = &input.exchange.ppm_response else {
             let spec = RequestSpec {
                 sub: None,
                 attributes: vec![("isUserAuthenticated", "false".to_string())],

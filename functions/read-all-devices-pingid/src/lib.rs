@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use shared::pingone::{DevicesOutput, PingOneCalls};
 use shared::schema::Documented;
 use shared::schema::output::{any_object, array, nullable, object, pingone_output, string};
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ReadAllDevices;
@@ -76,40 +76,24 @@ const POLICY_SECTIONS: &[(&str, &str)] = &[
 ];
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The PingOne user whose devices are listed.
+    /// PingOne user id (the flow's pingIdUserId)
+    #[field(id)]
     pub user_id: String,
-    /// `false` switches the filters off.
+    /// false switches the filters off
     pub set_filter_flag: Option<bool>,
-    /// Keep devices of this status.
+    /// keep devices of this status
+    #[field(one_of = &["ALL", "ACTIVE", "ACTIVATION_REQUIRED"])]
     pub status_filter: Option<String>,
-    /// Keep devices of these types.
+    /// keep devices of these types
+    #[field(max_items = LABELS.len(), items(one_of = LABELS.as_slice()))]
     pub workforce_device_types: Option<Vec<String>>,
-    /// The policy deciding `allowedtypes`; the environment's default when absent.
+    /// PingID (MFA) policy deciding allowedtypes; default policy when absent
+    #[field(id)]
     pub workforce_policy_mfa_policy_id: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId")
-            .required()
-            .describe("PingOne user id (the flow's pingIdUserId)"),
-        Field::boolean("setFilterFlag").describe("false switches the filters off"),
-        Field::string("statusFilter")
-            .one_of(&["ALL", "ACTIVE", "ACTIVATION_REQUIRED"])
-            .describe("keep devices of this status"),
-        Field::array(
-            "workforceDeviceTypes",
-            Field::string("type").one_of(LABELS.as_slice()),
-        )
-        .max_items(LABELS.len())
-        .describe("keep devices of these types"),
-        Field::id("workforcePolicyMfaPolicyId")
-            .describe("PingID (MFA) policy deciding allowedtypes; default policy when absent"),
-    ])
-});
 
 /// The output: PingOne's device list plus what the policy says.
 #[derive(Debug, Serialize)]
@@ -241,10 +225,6 @@ impl Handler for ReadAllDevices {
     const SUMMARY: &'static str = "Lists the MFA devices a user has paired, default first.";
     type Input = Input;
     type Output = Output;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
         let pingone = invocation.pingone();

@@ -7,44 +7,30 @@
 //!
 //! PingOne: `GET /environments/{envId}/deviceAuthenticationPolicies/{policyId}`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::PolicyOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ReadDeviceAuthenticationPolicy;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The policy.
+    /// MFA (PingID) policy id
+    #[field(id)]
     pub device_authentication_policy_id: String,
-    /// A policy id typed by hand; wins when given.
+    /// a policy id that replaces deviceAuthenticationPolicyId
+    #[field(id)]
     pub custom_device_authentication_policy_id: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("deviceAuthenticationPolicyId")
-            .required()
-            .describe("MFA (PingID) policy id"),
-        Field::id("customDeviceAuthenticationPolicyId")
-            .describe("a policy id that replaces deviceAuthenticationPolicyId"),
-    ])
-});
 
 impl Handler for ReadDeviceAuthenticationPolicy {
     const ID: &'static str = "readDeviceAuthenticationPolicy";
     const SUMMARY: &'static str = "Reads an MFA (PingID) policy.";
     type Input = Input;
     type Output = PolicyOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

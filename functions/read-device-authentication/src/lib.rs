@@ -4,30 +4,21 @@
 //!
 //! PingOne: `GET {auth}/{envId}/deviceAuthentications/{id}`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::DeviceAuthenticationOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ReadDeviceAuthentication;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The authentication to read.
+    /// id returned by createDeviceAuthenticationPingID
+    #[field(id)]
     pub device_authentication_id: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("deviceAuthenticationId")
-            .required()
-            .describe("id returned by createDeviceAuthenticationPingID"),
-    ])
-});
 
 impl Handler for ReadDeviceAuthentication {
     const ID: &'static str = "readDeviceAuthentication";
@@ -35,10 +26,6 @@ impl Handler for ReadDeviceAuthentication {
         "Reads an authentication's state (polled while a push is pending).";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -4,43 +4,30 @@
 //! PingOne: `GET /environments/{envId}/users/{userId}/devices/{deviceId}`. A device of another
 //! user is `NOT_FOUND`: PingOne scopes the device to the user in the path.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::DeviceOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ReadDevice;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The device's owner.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The device.
+    /// the user's MFA device
+    #[field(id)]
     pub device_id: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("deviceId")
-            .required()
-            .describe("the user's MFA device"),
-    ])
-});
 
 impl Handler for ReadDevice {
     const ID: &'static str = "readDevice";
     const SUMMARY: &'static str = "Reads one of a user's MFA devices.";
     type Input = Input;
     type Output = DeviceOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

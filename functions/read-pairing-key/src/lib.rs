@@ -4,43 +4,30 @@
 //!
 //! PingOne: `GET /environments/{envId}/users/{userId}/pairingKeys/{pairingKeyId}`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::PairingKeyOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ReadPairingKey;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The key's user.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The key, from `createPairingKeyPingID`.
+    /// id returned by createPairingKeyPingID
+    #[field(id)]
     pub pairing_key_id: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("pairingKeyId")
-            .required()
-            .describe("id returned by createPairingKeyPingID"),
-    ])
-});
 
 impl Handler for ReadPairingKey {
     const ID: &'static str = "readPairingKey";
     const SUMMARY: &'static str = "Reads a pairing key (claimed yet?).";
     type Input = Input;
     type Output = PairingKeyOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -3,38 +3,27 @@
 //!
 //! PingOne: `GET /environments/{envId}/users/{userId}/mfaEnabled`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::MfaEnabledOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ReadUserMfaEnabled;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The user.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-    ])
-});
 
 impl Handler for ReadUserMfaEnabled {
     const ID: &'static str = "readUserMFAEnabled";
     const SUMMARY: &'static str = "Reads whether MFA is on for a user.";
     type Input = Input;
     type Output = MfaEnabledOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -8,33 +8,24 @@
 //! output is the device); should PingOne answer with the device, that is used instead.
 //! Never retried: a retry would send the user a second passcode.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::DeviceOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ResendOtpForPairing;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The device's owner.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The device waiting for activation.
+    /// the SMS, voice or e-mail device waiting for activation
+    #[field(id)]
     pub device_id: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("deviceId")
-            .required()
-            .describe("the SMS, voice or e-mail device waiting for activation"),
-    ])
-});
 
 impl Handler for ResendOtpForPairing {
     const ID: &'static str = "resendOTPForPairing";
@@ -42,10 +33,6 @@ impl Handler for ResendOtpForPairing {
         "Sends a new pairing passcode to a device waiting for activation.";
     type Input = Input;
     type Output = DeviceOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

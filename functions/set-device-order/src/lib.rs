@@ -18,63 +18,44 @@
 //! with `…devices.order.remove+json`).
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
 use serde::Deserialize;
 use serde_json::Value;
 use shared::pingone::{DevicesOutput, OrderOutput, PingOneCalls};
-use shared::schema::UUID_PATTERN;
-use shared::{Error, Field, FieldProblem, Handler, Invocation, Schema};
+use shared::{Error, FieldProblem, Handler, Invocation};
 
 /// The capability.
 pub struct SetDeviceOrder;
 
 /// One entry of `jsonAttributes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 pub struct OrderEntry {
-    /// A device id.
+    /// a device of the user
+    #[field(id)]
     pub id: String,
 }
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The user.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// `false` removes the custom order.
+    /// false removes the custom order
     pub set_device_order: Option<bool>,
-    /// The new default device.
+    /// the device to make the default
+    #[field(id)]
     pub default_device_id: Option<String>,
-    /// Devices to put first, in order.
+    /// device ids to put first, in order
+    #[field(max_items = 100, items(id))]
     pub device_order_list: Option<Vec<String>>,
-    /// Take the order from `jsonAttributes`.
+    /// take the order from jsonAttributes
     pub use_device_order_json_attributes: Option<bool>,
-    /// PingOne's `order` list.
+    /// PingOne's order list: [{"id": "…"}, …]
+    #[field(max_items = 100)]
     pub json_attributes: Option<Vec<OrderEntry>>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    let device_id = || {
-        Field::string("id")
-            .required()
-            .max_length(36)
-            .pattern(UUID_PATTERN)
-    };
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::boolean("setDeviceOrder").describe("false removes the custom order"),
-        Field::id("defaultDeviceId").describe("the device to make the default"),
-        Field::array("deviceOrderList", device_id())
-            .max_items(100)
-            .describe("device ids to put first, in order"),
-        Field::boolean("useDeviceOrderJsonAttributes")
-            .describe("take the order from jsonAttributes"),
-        Field::array("jsonAttributes", Field::object("entry", vec![device_id()]))
-            .max_items(100)
-            .describe("PingOne's order list: [{\"id\": \"…\"}, …]"),
-    ])
-});
 
 /// What the inputs ask for, once they agree.
 enum Change<'a> {
@@ -214,10 +195,6 @@ impl Handler for SetDeviceOrder {
     const SUMMARY: &'static str = "Sets a user's default MFA device and device order.";
     type Input = Input;
     type Output = OrderOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -3,50 +3,33 @@
 //!
 //! PingOne: `PUT /environments/{envId}/users/{userId}/devices/{deviceId}/nickname`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::NicknameOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct UpdateDeviceNickname;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The device's owner.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The device.
+    /// the user's MFA device
+    #[field(id)]
     pub device_id: String,
-    /// The new name.
+    /// the new name, 1–100 characters, not only spaces
+    #[field(max_length = 100, pattern = "^.*\\S.*$")]
     pub nickname: String,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::id("deviceId")
-            .required()
-            .describe("the user's MFA device"),
-        Field::string("nickname")
-            .required()
-            .max_length(100)
-            .pattern("^.*\\S.*$")
-            .describe("the new name, 1–100 characters, not only spaces"),
-    ])
-});
 
 impl Handler for UpdateDeviceNickname {
     const ID: &'static str = "updateDeviceNickname";
     const SUMMARY: &'static str = "Renames one of a user's MFA devices.";
     type Input = Input;
     type Output = NicknameOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -3,43 +3,29 @@
 //!
 //! PingOne: `PUT /environments/{envId}/users/{userId}/mfaEnabled` `{"mfaEnabled": …}`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::MfaEnabledOutput;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct UpdateUserMfaEnabled;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The user.
+    /// PingOne user id
+    #[field(id)]
     pub user_id: String,
-    /// The new setting.
+    /// true to require MFA for the user, false to stop
     pub mfa_enabled: bool,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("userId").required().describe("PingOne user id"),
-        Field::boolean("mfaEnabled")
-            .required()
-            .describe("true to require MFA for the user, false to stop"),
-    ])
-});
 
 impl Handler for UpdateUserMfaEnabled {
     const ID: &'static str = "updateUserMFAEnabled";
     const SUMMARY: &'static str = "Switches MFA on or off for a user.";
     type Input = Input;
     type Output = MfaEnabledOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

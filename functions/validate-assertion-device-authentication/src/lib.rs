@@ -12,58 +12,38 @@
 //! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.assertion.check+json`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::{FIDO_COMPATIBILITY, ORIGIN_PATTERN};
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ValidateAssertionDeviceAuthentication;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The authentication in `ASSERTION_REQUIRED`.
+    /// the authentication in ASSERTION_REQUIRED
+    #[field(id)]
     pub device_authentication_id: String,
-    /// The authenticator's answer (JSON text or JWT).
+    /// JSON text of the WebAuthn PublicKeyCredential, or the PingID desktop JWT
+    #[field(max_length = 16_384, pattern = "^\\S")]
     pub assertion: String,
-    /// The page origin of the ceremony.
+    /// origin of the page that ran the ceremony, e.g. https://login.example.com
+    #[field(max_length = 255, pattern = ORIGIN_PATTERN)]
     pub origin: String,
-    /// FIDO compatibility level, passed through to PingOne.
+    /// what the browser supports for FIDO2
+    // Passed through to PingOne.
+    #[field(one_of = FIDO_COMPATIBILITY)]
     pub compatibility: Option<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
-        Field::string("assertion")
-            .required()
-            .max_length(16_384)
-            .pattern("^\\S")
-            .describe("JSON text of the WebAuthn PublicKeyCredential, or the PingID desktop JWT"),
-        Field::string("origin")
-            .required()
-            .max_length(255)
-            .pattern(ORIGIN_PATTERN)
-            .describe("origin of the page that ran the ceremony, e.g. https://login.example.com"),
-        Field::string("compatibility")
-            .one_of(FIDO_COMPATIBILITY)
-            .describe("what the browser supports for FIDO2"),
-    ])
-});
 
 impl Handler for ValidateAssertionDeviceAuthentication {
     const ID: &'static str = "validateAssertionDeviceAuthentication";
     const SUMMARY: &'static str = "Checks a FIDO2 or PingID desktop assertion.";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

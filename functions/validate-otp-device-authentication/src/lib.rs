@@ -9,47 +9,32 @@
 //! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.otp.check+json`.
 
-use std::sync::LazyLock;
-
 use serde::Deserialize;
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::OTP_PATTERN;
 use shared::secrets::Secret;
-use shared::{Error, Field, Handler, Invocation, Schema};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct ValidateOtpDeviceAuthentication;
 
 /// The validated `properties`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// The authentication in `OTP_REQUIRED`.
+    /// the authentication in OTP_REQUIRED
+    #[field(id)]
     pub device_authentication_id: String,
-    /// The passcode.
+    /// the one-time passcode the user entered
+    #[field(max_length = 64, pattern = OTP_PATTERN)]
     pub otp: Secret<String>,
 }
-
-static SCHEMA: LazyLock<Schema> = LazyLock::new(|| {
-    Schema::new(vec![
-        Field::id("deviceAuthenticationId").required(),
-        Field::string("otp")
-            .required()
-            .max_length(64)
-            .pattern(OTP_PATTERN)
-            .describe("the one-time passcode the user entered"),
-    ])
-});
 
 impl Handler for ValidateOtpDeviceAuthentication {
     const ID: &'static str = "validateOtpDeviceAuthentication";
     const SUMMARY: &'static str = "Checks the passcode the user typed.";
     type Input = Input;
     type Output = DeviceAuthenticationOutput;
-
-    fn schema() -> &'static Schema {
-        &SCHEMA
-    }
 
     async fn handle(
         &self,

@@ -17,8 +17,8 @@ use crate::capability::Invocation;
 use crate::error::{Error, FieldProblem};
 use crate::pingid::ppm::{self, Redirect};
 use crate::pingid::properties::Properties;
+use crate::schema::Documented;
 use crate::schema::output::{nullable, object, string, titled};
-use crate::schema::{Documented, Field};
 use crate::secrets::Secret;
 
 /// A return URL: http(s), host, optional port and path; no spaces or quotes.
@@ -29,48 +29,78 @@ pub const RETURN_URL_PATTERN: &str =
 /// the record outlives it).
 const PPM_RESPONSE_MEMORY: Duration = Duration::from_secs(15 * 60);
 
+/// The inputs of the two-call exchange with the authenticator, common to the three legacy
+/// capabilities: the connection settings and, on the second call, the authenticator's answer.
+#[derive(Debug, Default, Deserialize, crate::Input)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    /// connection settings (the deployment's own when absent)
+    pub custom_auth: Option<CustomAuth>,
+    /// second call: the ppm_response the authenticator posted to the return URL
+    #[field(
+        max_length = 16_384,
+        pattern = "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"
+    )]
+    pub ppm_response: Option<String>,
+}
+
 /// `customAuth`: the connection settings the native connector keeps in the flow.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, crate::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomAuth {
-    /// A properties file in the request; refused unless the deployment allows it.
+    /// a pingid.properties file; only when the deployment allows it
+    #[field(max_length = 1000)]
     pub ping_id_properties: Option<Secret<String>>,
-    /// Where the authenticator sends the browser back.
+    /// return URL the authenticator posts ppm_response to
+    #[field(max_length = 100, pattern = RETURN_URL_PATTERN)]
     pub sk_redirect_uri: Option<String>,
 }
 
 /// One extra PPM attribute.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, crate::Input)]
 pub struct NameValue {
-    /// Attribute name.
+    /// attribute name
+    #[field(max_length = 100)]
     pub name: String,
-    /// Attribute value.
+    /// attribute value
+    #[field(max_length = 1000)]
     pub value: String,
 }
 
 /// The user facts PingID's policy and screens use, sent as PPM attributes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, crate::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct UserAttributes {
-    /// First name.
+    /// first name
+    #[field(max_length = 100)]
     pub fname: Option<String>,
-    /// Last name.
+    /// last name
+    #[field(max_length = 100)]
     pub lname: Option<String>,
-    /// Groups, for group-targeted policies.
+    /// user groups, for PingID policies
+    // The seed gives groups no limit; a DN list can be long, but not unbounded.
+    #[field(max_length = 10_000)]
     pub group: Option<String>,
-    /// Mobile number.
+    /// mobile number
+    #[field(max_length = 100)]
     pub phone: Option<String>,
-    /// Landline number.
+    /// landline number
+    #[field(max_length = 100)]
     pub voice_number: Option<String>,
-    /// Application name shown to the user.
+    /// application name
+    #[field(max_length = 100)]
     pub app_name: Option<String>,
-    /// Application id, for application-targeted policies.
+    /// application id, for PingID policies
+    #[field(max_length = 100)]
     pub saasid: Option<String>,
-    /// Application icon URL.
+    /// application icon URL
+    #[field(max_length = 1000)]
     pub app_icon_url: Option<String>,
-    /// Accessing device's IP, for IP-based policies.
+    /// IP of the accessing device, for PingID policies
+    #[field(max_length = 100)]
     pub pingid_ip: Option<String>,
-    /// Further attributes.
+    /// further PPM attributes: [{"name", "value"}]
+    #[field(max_items = 50)]
     pub attributes: Option<Vec<NameValue>>,
 }
 
@@ -99,64 +129,6 @@ impl UserAttributes {
         }
         attributes
     }
-}
-
-/// The schema fields of `customAuth` and `ppmResponse`, common to the three capabilities.
-pub fn connection_fields() -> Vec<Field> {
-    vec![
-        Field::object(
-            "customAuth",
-            vec![
-                Field::string("pingIdProperties")
-                    .max_length(1000)
-                    .describe("a pingid.properties file; only when the deployment allows it"),
-                Field::string("skRedirectUri")
-                    .max_length(100)
-                    .pattern(RETURN_URL_PATTERN)
-                    .describe("return URL the authenticator posts ppm_response to"),
-            ],
-        )
-        .describe("connection settings (the deployment's own when absent)"),
-        Field::string("ppmResponse")
-            .max_length(16_384)
-            .pattern("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$")
-            .describe("second call: the ppm_response the authenticator posted to the return URL"),
-    ]
-}
-
-/// The schema fields of the user attributes.
-pub fn attribute_fields() -> Vec<Field> {
-    let text = |name: &'static str, max: usize, what: &'static str| {
-        Field::string(name).max_length(max).describe(what)
-    };
-    vec![
-        text("fname", 100, "first name"),
-        text("lname", 100, "last name"),
-        // The seed gives groups no limit; a DN list can be long, but not unbounded.
-        text("group", 10_000, "user groups, for PingID policies"),
-        text("phone", 100, "mobile number"),
-        text("voiceNumber", 100, "landline number"),
-        text("appName", 100, "application name"),
-        text("saasid", 100, "application id, for PingID policies"),
-        text("appIconUrl", 1000, "application icon URL"),
-        text(
-            "pingidIp",
-            100,
-            "IP of the accessing device, for PingID policies",
-        ),
-        Field::array(
-            "attributes",
-            Field::object(
-                "attribute",
-                vec![
-                    Field::string("name").required().max_length(100),
-                    Field::string("value").required().max_length(1000),
-                ],
-            ),
-        )
-        .max_items(50)
-        .describe("further PPM attributes: [{\"name\", \"value\"}]"),
-    ]
 }
 
 /// The properties and return URL of one call.
