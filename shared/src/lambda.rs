@@ -78,7 +78,7 @@ pub struct Function<'a> {
 }
 
 /// The kinds of events a function answers, told apart by their keys.
-enum Event {
+enum Incoming {
     /// An API Gateway REST API proxy event (payload v1).
     Rest(Box<ApiGatewayProxyRequest>),
     /// An API Gateway HTTP API proxy event (payload v2).
@@ -94,11 +94,11 @@ enum Event {
     Direct(Value),
 }
 
-impl Event {
+impl Incoming {
     fn decode(payload: Value) -> Self {
         if payload.get("requestContext").is_some() {
             let v2 = payload.get("version").and_then(Value::as_str) == Some("2.0");
-            let malformed = |e: serde_json::Error| Event::MalformedProxy {
+            let malformed = |e: serde_json::Error| Incoming::MalformedProxy {
                 v2,
                 error: Error::Validation(vec![FieldProblem::new(
                     "event",
@@ -106,27 +106,29 @@ impl Event {
                 )]),
             };
             return if v2 {
-                serde_json::from_value(payload).map_or_else(malformed, |e| Event::Http(Box::new(e)))
+                serde_json::from_value(payload)
+                    .map_or_else(malformed, |e| Incoming::Http(Box::new(e)))
             } else {
-                serde_json::from_value(payload).map_or_else(malformed, |e| Event::Rest(Box::new(e)))
+                serde_json::from_value(payload)
+                    .map_or_else(malformed, |e| Incoming::Rest(Box::new(e)))
             };
         }
         if is_sqs_event(&payload) {
             // A batch that does not parse is answered by `answer_batch` (it fails whole).
             return match serde_json::from_value(payload) {
-                Ok(batch) => Event::Sqs(batch),
-                Err(_) => Event::Sqs(SqsEvent::default()),
+                Ok(batch) => Incoming::Sqs(batch),
+                Err(_) => Incoming::Sqs(SqsEvent::default()),
             };
         }
         if is_eventbridge_event(&payload) {
             return match EventBridgeEvent::deserialize(&payload) {
-                Ok(event) => Event::EventBridge(event),
+                Ok(event) => Incoming::EventBridge(event),
                 // A field of another shape than EventBridge's (`time` not RFC 3339, say): the
                 // detail is still the request.
-                Err(_) => Event::Direct(request_of(payload)),
+                Err(_) => Incoming::Direct(request_of(payload)),
             };
         }
-        Event::Direct(payload)
+        Incoming::Direct(payload)
     }
 }
 
@@ -148,8 +150,8 @@ impl<'a> Function<'a> {
     /// Answers one Lambda event.
     pub async fn invoke(self, event: LambdaEvent<Value>) -> Result<Answer, Diagnostic> {
         let correlation_id = event.context.request_id;
-        let request = match Event::decode(event.payload) {
-            Event::Rest(event) => {
+        let request = match Incoming::decode(event.payload) {
+            Incoming::Rest(event) => {
                 let reply = self
                     .answer_proxy(
                         event.http_method.as_str(),
@@ -160,7 +162,7 @@ impl<'a> Function<'a> {
                     .await;
                 return Ok(rest_response(&reply, &correlation_id));
             }
-            Event::Http(event) => {
+            Incoming::Http(event) => {
                 let reply = self
                     .answer_proxy(
                         event.request_context.http.method.as_str(),
@@ -171,15 +173,15 @@ impl<'a> Function<'a> {
                     .await;
                 return Ok(http_response(&reply, &correlation_id));
             }
-            Event::MalformedProxy { v2, error } => {
+            Incoming::MalformedProxy { v2, error } => {
                 let reply = Reply::from_error(&error, &correlation_id);
                 return Ok(match v2 {
                     true => http_response(&reply, &correlation_id),
                     false => rest_response(&reply, &correlation_id),
                 });
             }
-            Event::Sqs(batch) => return self.answer_batch(batch, &correlation_id).await,
-            Event::EventBridge(event) => {
+            Incoming::Sqs(batch) => return self.answer_batch(batch, &correlation_id).await,
+            Incoming::EventBridge(event) => {
                 // The event id stays the same across EventBridge's retries; it ties them together.
                 tracing::info!(
                     eventId = event.id.as_deref().unwrap_or(""),
@@ -189,7 +191,7 @@ impl<'a> Function<'a> {
                 );
                 event.detail
             }
-            Event::Direct(request) => request,
+            Incoming::Direct(request) => request,
         };
         let reply = dispatch_json(self.capability, self.ports, request, &correlation_id).await;
         match reply.error_code {
@@ -733,42 +735,44 @@ mod tests {
 
     #[test]
     fn events_of_every_kind_are_told_apart_and_typed() {
-        let Event::Rest(rest) = Event::decode(event_file("read-all-devices-pingid.rest.json"))
+        let Incoming::Rest(rest) =
+            Incoming::decode(event_file("read-all-devices-pingid.rest.json"))
         else {
             panic!("a REST API event")
         };
         assert_eq!(rest.http_method, "POST");
         assert!(rest.body.unwrap().starts_with("{"));
-        let Event::Http(http) = Event::decode(event_file("read-all-devices-pingid.http.json"))
+        let Incoming::Http(http) =
+            Incoming::decode(event_file("read-all-devices-pingid.http.json"))
         else {
             panic!("an HTTP API event")
         };
         assert_eq!(http.request_context.http.method, "POST");
         assert!(matches!(
-            Event::decode(event_file("create-device-pingid.sqs.json")),
-            Event::Sqs(batch) if !batch.records.is_empty()
+            Incoming::decode(event_file("create-device-pingid.sqs.json")),
+            Incoming::Sqs(batch) if !batch.records.is_empty()
         ));
         assert!(matches!(
-            Event::decode(event_file("create-device-pingid.eventbridge.json")),
-            Event::EventBridge(event) if event.detail.get("properties").is_some()
+            Incoming::decode(event_file("create-device-pingid.eventbridge.json")),
+            Incoming::EventBridge(event) if event.detail.get("properties").is_some()
         ));
         assert!(matches!(
-            Event::decode(event_file("read-all-devices-pingid.direct.json")),
-            Event::Direct(request) if request.get("properties").is_some()
+            Incoming::decode(event_file("read-all-devices-pingid.direct.json")),
+            Incoming::Direct(request) if request.get("properties").is_some()
         ));
     }
 
     #[test]
     fn a_proxy_event_that_does_not_parse_is_answered_in_its_own_version() {
         let broken_v2 = json!({"version": "2.0", "requestContext": {"http": {}}});
-        let Event::MalformedProxy { v2: true, error } = Event::decode(broken_v2) else {
+        let Incoming::MalformedProxy { v2: true, error } = Incoming::decode(broken_v2) else {
             panic!("a malformed v2 event")
         };
         assert_eq!(error.code(), "VALIDATION_FAILED");
         let broken_v1 = json!({"requestContext": {}});
         assert!(matches!(
-            Event::decode(broken_v1),
-            Event::MalformedProxy { v2: false, .. }
+            Incoming::decode(broken_v1),
+            Incoming::MalformedProxy { v2: false, .. }
         ));
     }
 

@@ -35,7 +35,11 @@ pub use error::{Error, FieldProblem};
 pub use schema::{Declared, Field, Schema};
 /// Derives an input struct's schema from its serde declaration: one declaration per field.
 ///
-/// ```ignore
+/// ```
+/// use serde::Deserialize;
+/// use shared::schema::{Declared, OTP_PATTERN};
+/// use shared::secrets::Secret;
+///
 /// #[derive(Debug, Deserialize, shared::Input)]
 /// #[serde(rename_all = "camelCase")]
 /// pub struct Input {
@@ -49,6 +53,14 @@ pub use schema::{Declared, Field, Schema};
 ///     #[field(max_items = 100, items(id))]
 ///     pub device_order_list: Option<Vec<String>>,
 /// }
+///
+/// // Every problem is named at once, by its JSON name.
+/// let request = serde_json::json!({ "properties": { "otp": "1", "deviceOrderList": [7] } });
+/// let Err(shared::Error::Validation(problems)) = Input::schema().validate(&request) else {
+///     panic!("three problems")
+/// };
+/// let fields: Vec<&str> = problems.iter().map(|problem| problem.field.as_str()).collect();
+/// assert_eq!(fields, ["properties.deviceAuthenticationId", "properties.otp", "properties.deviceOrderList[0]"]);
 /// ```
 ///
 /// Names follow `rename_all` / `rename`; a field is required unless its type is an `Option`

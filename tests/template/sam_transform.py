@@ -45,8 +45,13 @@ def main():
 def both(source):
     written = yaml_parse(source)
     to_transform = yaml_parse(source)
-    # sam build replaces CodeUri with the built artifact; the translator wants an S3 URI.
-    to_transform.setdefault("Globals", {}).setdefault("Function", {})["CodeUri"] = "s3://bucket/code.zip"
+    # sam deploy uploads each function's local CodeUri (target/lambda/<function>/, what make
+    # build leaves) and writes its S3 URI in its place; the translator wants that URI.
+    for resource in to_transform.get("Resources", {}).values():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Serverless::Function" and "CodeUri" in properties:
+            function = str(properties["CodeUri"]).rstrip("/").rsplit("/", 1)[-1]
+            properties["CodeUri"] = f"s3://bucket/{function}.zip"
     transformed = transform(to_transform, dict(PSEUDO), NoManagedPolicies())
     return {"written": written, "transformed": transformed}
 

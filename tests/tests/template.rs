@@ -101,6 +101,19 @@ fn each_rule_notices_when_the_template_breaks_it() {
             |t| remove(t, "/Resources/ReadPairingKeyFunction"),
         ),
         (
+            "a function points at the repository instead of its artifact",
+            "one function per capability",
+            |t| set(t, "/Resources/ReadDeviceFunction/Properties/CodeUri", json!(".")),
+        ),
+        (
+            "a function goes back to a per-function sam build",
+            "one function per capability",
+            |t| {
+                t["Resources"]["ReadDeviceFunction"]["Metadata"] =
+                    json!({ "BuildMethod": "rust-cargolambda" });
+            },
+        ),
+        (
             "the default architecture becomes x86_64",
             "arm64 on provided.al2023",
             |t| set(t, "/Parameters/Architecture/Default", json!("x86_64")),
