@@ -103,7 +103,13 @@ fn each_rule_notices_when_the_template_breaks_it() {
         (
             "a function points at the repository instead of its artifact",
             "one function per capability",
-            |t| set(t, "/Resources/ReadDeviceFunction/Properties/CodeUri", json!(".")),
+            |t| {
+                set(
+                    t,
+                    "/Resources/ReadDeviceFunction/Properties/CodeUri",
+                    json!("."),
+                )
+            },
         ),
         (
             "a function goes back to a per-function sam build",
