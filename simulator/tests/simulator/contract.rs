@@ -19,7 +19,7 @@ use pingid_sim::demo::{
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::enrollment::{BOB_EMAIL, BOB_PHONE, ORIGIN};
+use crate::enrollment::{BOB_EMAIL, BOB_PHONE, ORIGIN, create as create_device};
 use crate::schema::{SIMULATOR_EXTENSIONS, Schemas};
 use crate::support::{
     CHECK_ASSERTION, CHECK_OTP, REMOVE_ORDER, REORDER, SEND_ACTIVATION_CODE, Sim, json_of,
@@ -439,10 +439,6 @@ async fn users_are_read_by_id_and_found_by_filter() {
 // MFA devices.
 
 /// `POST …/users/{user}/devices` (application/json), whatever the answer.
-async fn create_device(sim: &Sim, user: &str, body: Value) -> (StatusCode, Value) {
-    crate::enrollment::create(sim, user, body).await
-}
-
 fn device_url(sim: &Sim, user: &str, device: &Value) -> String {
     sim.api_url(&format!(
         "/users/{user}/devices/{}",
