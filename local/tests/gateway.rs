@@ -24,7 +24,9 @@ async fn post(
     body: String,
     token: Option<&str>,
 ) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = shared::http::bare_builder()
+        .build()
+        .expect("the client builds")
         .post(format!("{}/v1/pingid/{capability}", local.base_url()))
         .header("content-type", "application/json")
         .body(body);
@@ -38,7 +40,7 @@ async fn post(
 
 /// The simulator's call counts per PingOne endpoint.
 async fn sim_stats(local: &RunningLocal) -> Value {
-    reqwest::get(format!("{}/_sim/stats", local.sim().base_url()))
+    get(format!("{}/_sim/stats", local.sim().base_url()))
         .await
         .expect("the simulator answers")
         .json()
@@ -54,9 +56,7 @@ async fn call(local: &RunningLocal, capability: &str, properties: Value) -> (u16
 #[tokio::test]
 async fn health_needs_no_credential() {
     let local = local().await;
-    let response = reqwest::get(format!("{}/health", local.base_url()))
-        .await
-        .unwrap();
+    let response = get(format!("{}/health", local.base_url())).await.unwrap();
     assert_eq!(response.status(), 200);
 }
 
@@ -85,7 +85,7 @@ async fn unknown_capabilities_and_routes_are_not_found() {
     let local = local().await;
     let (status, error) = call(&local, "deleteEverything", json!({})).await;
     assert_eq!((status, error["code"].as_str()), (404, Some("NOT_FOUND")));
-    let response = reqwest::get(format!("{}/v2/nothing", local.base_url()))
+    let response = get(format!("{}/v2/nothing", local.base_url()))
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
@@ -106,7 +106,9 @@ async fn bad_bodies_get_400_and_oversize_bodies_413() {
         (status, error["code"].as_str()),
         (413, Some("PAYLOAD_TOO_LARGE"))
     );
-    let response = reqwest::Client::new()
+    let response = shared::http::bare_builder()
+        .build()
+        .expect("the client builds")
         .get(format!(
             "{}/v1/pingid/readAllDevicesPingID",
             local.base_url()
@@ -132,7 +134,7 @@ async fn the_sms_walkthrough_of_the_readme_works() {
         (200, Some("OTP_REQUIRED"))
     );
     let id = started["deviceAuthenticationId"].as_str().unwrap();
-    let messages: Value = reqwest::get(format!(
+    let messages: Value = get(format!(
         "{}/_sim/messages?to=%2B15555550101",
         local.sim().base_url()
     ))
@@ -158,7 +160,9 @@ async fn a_hundred_concurrent_cold_calls_make_one_token_request() {
         .map(|_| {
             let base = local.base_url();
             tokio::spawn(async move {
-                let response = reqwest::Client::new()
+                let response = shared::http::bare_builder()
+                    .build()
+                    .expect("the client builds")
                     .post(format!("{base}/v1/pingid/readAllDevicesPingID"))
                     .bearer_auth(DEFAULT_API_TOKEN)
                     .json(&json!({ "properties": { "userId": demo::ALICE_ID } }))
@@ -178,4 +182,9 @@ async fn a_hundred_concurrent_cold_calls_make_one_token_request() {
         stats["GET /v1/environments/{envId}/users/{userId}/devices"], 100,
         "{stats}"
     );
+}
+
+/// `reqwest::get` on the product's TLS stack (reqwest has no crypto provider of its own here).
+async fn get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    shared::http::bare_builder().build()?.get(url).send().await
 }

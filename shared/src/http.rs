@@ -1,5 +1,5 @@
 //! The process's one HTTPS stack: reqwest over rustls, trusting Mozilla's root certificates
-//! compiled into the binary. The PingOne, PingID and AWS clients ([`crate::aws`]) build on
+//! compiled into the binary. The PingOne, PingID and AWS SDK clients ([`crate::sdk`]) build on
 //! [`client_builder`].
 //!
 //! Why compiled-in roots: reqwest's platform verifier and the SDK's own HTTPS client each read
@@ -35,6 +35,13 @@ pub fn client_builder() -> reqwest::ClientBuilder {
         .user_agent(concat!("pingid-lambda/", env!("CARGO_PKG_VERSION")))
 }
 
+/// A reqwest builder with nothing of ours but the TLS stack: for the tests and tools that speak
+/// plain HTTP on loopback. reqwest carries no crypto provider of its own (`rustls-no-provider`),
+/// so every client, even one that never opens TLS, is built on this or [`client_builder`].
+pub fn bare_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().tls_backend_preconfigured(tls_config())
+}
+
 /// Builds a client, naming the failure as ours.
 pub fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, Error> {
     builder
@@ -46,11 +53,11 @@ fn tls_config() -> rustls::ClientConfig {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        // aws-lc-rs supports TLS 1.2 and 1.3: this cannot fail.
-        .expect("aws-lc-rs supports the default TLS versions")
+        // ring supports TLS 1.2 and 1.3: this cannot fail.
+        .expect("ring supports the default TLS versions")
         .with_root_certificates(roots)
         .with_no_client_auth();
     // reqwest leaves ALPN to a preconfigured config; offer what its own config would.

@@ -86,7 +86,7 @@ impl Browser {
     pub async fn start() -> anyhow::Result<Self> {
         let chromium = binary("PINGID_CHROMIUM", DEFAULT_CHROMIUM)?;
         let chromedriver = binary("PINGID_CHROMEDRIVER", DEFAULT_CHROMEDRIVER)?;
-        let http = reqwest::Client::builder()
+        let http = shared::http::bare_builder()
             .timeout(COMMAND_TIMEOUT)
             // Never a proxy from the environment: the driver is on loopback.
             .no_proxy()

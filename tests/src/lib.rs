@@ -38,6 +38,11 @@ pub use function::{FunctionProcess, INVOKE_TIMEOUT, Invocation};
 pub use moto::{Moto, Queue, ReceivedMessage};
 pub use runtime_api::Answer;
 
+/// `reqwest::get` on the product's TLS stack (reqwest has no crypto provider of its own here).
+pub async fn get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    shared::http::bare_builder().build()?.get(url).send().await
+}
+
 /// The repository root (the Cargo workspace directory).
 pub fn workspace_root() -> &'static Path {
     // This crate lives in `<root>/tests`; the path is fixed at compile time, which is what tests

@@ -372,7 +372,7 @@ async fn announced(process: &Supervised, endpoint: &str) -> bool {
 
 /// Polls `endpoint` until moto answers, failing early if the process exits.
 async fn wait_until_ready(endpoint: &str, process: &Supervised) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
+    let http = shared::http::bare_builder()
         .timeout(Duration::from_secs(2))
         .build()?;
     let probe_url = format!("{endpoint}/moto-api/");

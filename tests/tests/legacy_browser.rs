@@ -93,7 +93,7 @@ async fn alice_types_the_sms_passcode() {
     );
     browser.goto(&start_url).await.unwrap();
     browser.wait_for("#otp").await.unwrap();
-    let messages: serde_json::Value = reqwest::get(format!(
+    let messages: serde_json::Value = e2e::get(format!(
         "{}/_sim/messages?to=%2B15555550101",
         local.sim().base_url()
     ))

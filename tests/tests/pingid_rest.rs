@@ -84,7 +84,7 @@ async fn an_sms_authentication_goes_through_authoffline() {
     assert_eq!(started.error_id, 30001, "{}", started.body);
     assert!(matches!(started.outcome, Outcome::Continue));
     let session = started.body["sessionId"].as_str().unwrap().to_string();
-    let messages: Value = reqwest::get(format!(
+    let messages: Value = e2e::get(format!(
         "{}/_sim/messages?to=%2B15555550101",
         sim.base_url()
     ))
@@ -127,7 +127,9 @@ async fn an_sms_authentication_goes_through_authoffline() {
 #[tokio::test]
 async fn a_response_signed_with_another_key_is_never_an_answer() {
     let (sim, properties, client) = setup().await;
-    reqwest::Client::new()
+    shared::http::bare_builder()
+        .build()
+        .expect("the client builds")
         .post(format!(
             "{}/_sim/pingid/tamper-next-response",
             sim.base_url()

@@ -271,7 +271,7 @@ impl Stack {
                     .await?,
             ),
         ]);
-        let http = reqwest::Client::new();
+        let http = shared::http::bare_builder().build()?;
         let token = issue_token(&http, &sim.base_url()).await?;
         Ok(Stack {
             sim,
@@ -751,7 +751,7 @@ async fn throughput(stack: &Stack, requests: usize) -> anyhow::Result<Vec<Throug
     );
     let mut results = Vec::new();
     for concurrency in [1, 16, 128] {
-        let client = reqwest::Client::new();
+        let client = shared::http::bare_builder().build()?;
         let (c, url) = (client.clone(), read_url.clone());
         let body = json!({ "properties": { "userId": demo::ALICE_ID } }).to_string();
         results.push(

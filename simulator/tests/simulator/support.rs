@@ -34,7 +34,17 @@ impl Sim {
         let running = Simulator::start("127.0.0.1:0".parse().expect("valid address"), config)
             .await
             .expect("the simulator starts");
+        // Plain HTTP on loopback; reqwest still wants a TLS config (it has no crypto provider of
+        // its own in this workspace), so it gets one that trusts nothing.
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .no_proxy()
             .build()
             .expect("the client builds");

@@ -129,7 +129,9 @@ impl Stack {
             properties_arn,
             used_once_table,
             api_tokens_arn,
-            http: reqwest::Client::new(),
+            http: shared::http::bare_builder()
+                .build()
+                .expect("the client builds"),
         }
     }
 
