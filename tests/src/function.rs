@@ -81,7 +81,15 @@ impl FunctionProcess {
     /// format, log group and stream), then `env`, which may override any of them.
     /// Fails if the function reports an init error or exits while starting.
     pub async fn spawn(binary: &str, env: &[(&str, String)]) -> anyhow::Result<Self> {
-        let path = crate::bin_path(binary);
+        Self::spawn_at(binary, &crate::bin_path(binary), env).await
+    }
+
+    /// [`FunctionProcess::spawn`] of the binary at `path`, known as `binary`.
+    pub async fn spawn_at(
+        binary: &str,
+        path: &std::path::Path,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
         if !path.is_file() {
             bail!(
                 "{} does not exist: run `cargo build --workspace --bins` first (`make test` does)",
@@ -90,7 +98,7 @@ impl FunctionProcess {
         }
 
         let api = RuntimeApi::start(binary).await?;
-        let mut command = Command::new(&path);
+        let mut command = Command::new(path);
         command.env_clear();
         if let Some(path_var) = std::env::var_os("PATH") {
             command.env("PATH", path_var);

@@ -64,13 +64,24 @@ pub fn venv_tool(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// The binary `name` in `dir`: `<dir>/<name>/bootstrap` if it is there (the layout `make build`
+/// leaves in `target/lambda/`), else `<dir>/<name>` (cargo's layout).
+pub fn bin_path_in(dir: &Path, name: &str) -> PathBuf {
+    let lambda = dir.join(name).join("bootstrap");
+    if lambda.is_file() {
+        lambda
+    } else {
+        dir.join(name)
+    }
+}
+
 /// Where the compiled binary `name` is expected.
 ///
-/// `$PINGID_BIN_DIR/<name>` when that variable is set (e.g. to test release builds), otherwise
-/// `<target dir>/debug/<name>`, honouring `CARGO_TARGET_DIR` like cargo does.
+/// [`bin_path_in`] `$PINGID_BIN_DIR` when that variable is set (e.g. to test release builds),
+/// otherwise `<target dir>/debug/<name>`, honouring `CARGO_TARGET_DIR` like cargo does.
 pub fn bin_path(name: &str) -> PathBuf {
     if let Some(dir) = std::env::var_os("PINGID_BIN_DIR") {
-        return PathBuf::from(dir).join(name);
+        return bin_path_in(Path::new(&dir), name);
     }
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

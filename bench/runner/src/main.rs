@@ -1,12 +1,15 @@
 //! `pingid-bench`: measures the functions against the Rust Lambda floor (`baseline-echo`) and
 //! writes `bench/results.json`. Measurements, not tests: nothing here fails on a slow number.
 //!
-//! Everything runs on loopback: release binaries against an in-process Lambda Runtime API,
-//! moto's Secrets Manager and DynamoDB, and the simulator at zero latency.
+//! Everything runs on loopback: the binaries `make build` makes, against an in-process Lambda
+//! Runtime API, moto's Secrets Manager and DynamoDB, and the simulator at zero latency.
 //!
-//! - `--cold-build`: first time a cold `cargo build --release` of the workspace into
-//!   `target/bench` and measure the binaries it produced (otherwise `PINGID_BIN_DIR`);
-//! - `--make-test`: last, time `make test` from a fresh clone;
+//! - `--cold-build`: first time a cold `make build` into `target/bench` and measure the binaries
+//!   it produced (otherwise those in `PINGID_BIN_DIR`, default `target/lambda`);
+//! - `--lto-table`: then a cold `make build` under each other row of [`builds::LTO_ROWS`], each
+//!   measured for size and cold start (needs `--cold-build` for the chosen row);
+//! - `--make-run`, `--make-test`: last, time `make run` (to its first answer) and `make test`
+//!   from fresh clones;
 //! - `--quick`: divide every sample count by 10 (for trying the harness, not for the report).
 
 mod builds;
@@ -14,6 +17,9 @@ mod measure;
 mod scenarios;
 
 use anyhow::Context;
+
+/// Cold starts per binary of each row of the LTO table that is not the shipped profile.
+const LTO_COLD_STARTS: usize = 20;
 
 fn main() -> anyhow::Result<()> {
     let flag = |name: &str| std::env::args().any(|arg| arg == name);
@@ -23,20 +29,58 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "bench/results.json".to_string());
     let root = e2e::workspace_root();
+    anyhow::ensure!(
+        !flag("--lto-table") || flag("--cold-build"),
+        "--lto-table needs --cold-build (the chosen profile's row)"
+    );
 
     let mut build = Vec::new();
-    if flag("--cold-build") {
+    let bin_dir = if flag("--cold-build") {
         let target = root.join("target/bench");
-        let time = builds::cold_release_build(root, &target)?;
-        anyhow::ensure!(time.succeeded, "the release build failed: see {}", time.log);
-        build.push(time);
-        // SAFETY: the process has one thread until the runtime below starts.
-        unsafe { std::env::set_var("PINGID_BIN_DIR", target.join("release")) };
+        build.push(builds::cold_make_build(root, &target, None)?);
+        builds::lambda_dir(&target)
+    } else {
+        std::env::var_os("PINGID_BIN_DIR").map_or_else(|| root.join("target/lambda"), Into::into)
+    };
+
+    let mut lto = Vec::new();
+    if flag("--lto-table") {
+        let chosen = builds::chosen_lto(root)?;
+        let target = root.join("target/bench-lto");
+        for profile in builds::LTO_ROWS.into_iter().filter(|row| *row != chosen) {
+            let time = builds::cold_make_build(root, &target, Some(profile))?;
+            let row = tokio::runtime::Runtime::new()?.block_on(scenarios::lto_row(
+                profile,
+                time,
+                &builds::lambda_dir(&target),
+                (LTO_COLD_STARTS / scale).max(1),
+            ))?;
+            lto.push(row);
+            std::fs::remove_dir_all(&target)?;
+        }
     }
 
     let runtime = tokio::runtime::Runtime::new()?;
-    let mut results = runtime.block_on(scenarios::run_all(scenarios::Counts::scaled(scale)))?;
+    let mut results = runtime.block_on(scenarios::run_all(
+        &bin_dir,
+        scenarios::Counts::scaled(scale),
+    ))?;
     drop(runtime);
+    if flag("--lto-table") {
+        lto.push(scenarios::LtoRow {
+            profile: builds::chosen_lto(root)?,
+            chosen: true,
+            build: build[0].clone(),
+            sizes: results.sizes.clone(),
+            cold_start: results.cold_start.clone(),
+        });
+    }
+    if flag("--make-run") {
+        build.push(builds::make_run_from_fresh_clone(
+            root,
+            &root.join("target/bench-clone"),
+        )?);
+    }
     if flag("--make-test") {
         build.push(builds::make_test_from_fresh_clone(
             root,
@@ -44,6 +88,7 @@ fn main() -> anyhow::Result<()> {
         )?);
     }
     results.build = build;
+    results.lto = lto;
 
     let text = serde_json::to_string_pretty(&results)?;
     std::fs::write(&out, text + "\n").with_context(|| format!("writing {out}"))?;

@@ -1,6 +1,7 @@
 //! The measurements of the benchmark issue, each a function returning its part of the results.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -146,10 +147,12 @@ pub struct Results {
     pub throughput: Vec<Throughput>,
     /// Build times (set by `main` when measured).
     pub build: Vec<crate::builds::BuildTime>,
+    /// The LTO table (set by `main` when measured).
+    pub lto: Vec<LtoRow>,
 }
 
 /// Cold start of one binary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ColdStart {
     /// Binary name.
     pub binary: String,
@@ -182,6 +185,11 @@ pub struct Warm {
     pub overhead_p99_ms: f64,
     /// CPU time of the function process per invocation.
     pub cpu_us_per_invocation: f64,
+    /// CPU time per invocation of the reference (`baseline-reqwest`: the floor plus a bare
+    /// reqwest client making the same PingOne calls and reading the same bodies).
+    pub reference_cpu_us_per_invocation: f64,
+    /// `cpu_us_per_invocation ÷ reference_cpu_us_per_invocation`.
+    pub cpu_ratio: f64,
     /// Memory over the long run.
     pub memory: Memory,
 }
@@ -198,7 +206,7 @@ pub struct Memory {
 }
 
 /// Size of one binary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Size {
     /// Binary name.
     pub binary: String,
@@ -229,6 +237,8 @@ const RSS_SAMPLE_EVERY: usize = 1_000;
 /// The simulator (also the legacy PingID service), and moto holding every secret a function
 /// reads and the legacy single-use table: the stack of `tests/tests/support`, on loopback.
 struct Stack {
+    /// Where the binaries are ([`e2e::bin_path_in`]).
+    bin_dir: PathBuf,
     sim: RunningSim,
     /// Kept for its server: dropping it stops moto.
     _moto: Moto,
@@ -238,7 +248,7 @@ struct Stack {
 }
 
 impl Stack {
-    async fn start() -> anyhow::Result<Stack> {
+    async fn start(bin_dir: &Path) -> anyhow::Result<Stack> {
         let sim =
             Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), SimConfig::default()).await?;
         let moto = Moto::start().await?;
@@ -274,6 +284,7 @@ impl Stack {
         let http = shared::http::bare_builder().build()?;
         let token = issue_token(&http, &sim.base_url()).await?;
         Ok(Stack {
+            bin_dir: bin_dir.to_path_buf(),
             sim,
             _moto: moto,
             env,
@@ -283,7 +294,7 @@ impl Stack {
     }
 
     async fn spawn(&self, binary: &str) -> anyhow::Result<FunctionProcess> {
-        FunctionProcess::spawn(binary, &self.env).await
+        FunctionProcess::spawn_at(binary, &e2e::bin_path_in(&self.bin_dir, binary), &self.env).await
     }
 
     /// Starts carol's TOTP authentication on the simulator directly; returns its id and code.
@@ -361,14 +372,14 @@ impl Counts {
     }
 }
 
-/// Runs every measurement on the binaries in `PINGID_BIN_DIR`.
-pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
+/// Runs every measurement on the binaries in `bin_dir`.
+pub async fn run_all(bin_dir: &Path, counts: Counts) -> anyhow::Result<Results> {
     check_every_function_is_measured()?;
-    let stack = Stack::start().await?;
+    let stack = Stack::start(bin_dir).await?;
     let machine = json!({
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         "arch": std::env::consts::ARCH,
-        "binaries": std::env::var("PINGID_BIN_DIR").unwrap_or_else(|_| "target/debug".into()),
+        "binaries": bin_dir.display().to_string(),
     });
     eprintln!("cold start ({} binaries)…", COLD_START.len());
     let cold_start = cold_start(&stack, counts.cold_starts).await?;
@@ -381,7 +392,7 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
     ];
     let same_trace_id_memory = read_all_devices_with_one_trace_id(&stack, counts).await?;
     eprintln!("sizes…");
-    let sizes = sizes()?;
+    let sizes = sizes(bin_dir)?;
     eprintln!("throughput…");
     let throughput = throughput(&stack, counts.load).await?;
     Ok(Results {
@@ -394,6 +405,41 @@ pub async fn run_all(counts: Counts) -> anyhow::Result<Results> {
         arm64: arm64_note(),
         throughput,
         build: Vec::new(),
+        lto: Vec::new(),
+    })
+}
+
+/// One row of the LTO table: a cold `make build` under one release profile, and what its
+/// binaries measure.
+#[derive(Debug, Serialize)]
+pub struct LtoRow {
+    /// The profile's setting.
+    pub profile: crate::builds::Lto,
+    /// Whether it is `Cargo.toml`'s (what `make build` ships).
+    pub chosen: bool,
+    /// The cold `make build`.
+    pub build: crate::builds::BuildTime,
+    /// Sizes of its binaries.
+    pub sizes: Vec<Size>,
+    /// Cold starts of its binaries.
+    pub cold_start: Vec<ColdStart>,
+}
+
+/// Measures the binaries a cold build under `profile` left in `bin_dir`: sizes, and `runs` cold
+/// starts of each (round robin, the floor among them).
+pub async fn lto_row(
+    profile: crate::builds::Lto,
+    build: crate::builds::BuildTime,
+    bin_dir: &Path,
+    runs: usize,
+) -> anyhow::Result<LtoRow> {
+    let stack = Stack::start(bin_dir).await?;
+    Ok(LtoRow {
+        profile,
+        chosen: false,
+        build,
+        sizes: sizes(bin_dir)?,
+        cold_start: cold_start(&stack, runs).await?,
     })
 }
 
@@ -510,7 +556,7 @@ impl PidExt for Option<u32> {
     }
 }
 
-fn warm(binary: &str, run: WarmRun, echo: Summary, simulator: Summary) -> Warm {
+fn warm(binary: &str, run: WarmRun, reference: WarmRun, echo: Summary, simulator: Summary) -> Warm {
     Warm {
         binary: binary.to_string(),
         expected_answers: run.expected_answers,
@@ -520,8 +566,63 @@ fn warm(binary: &str, run: WarmRun, echo: Summary, simulator: Summary) -> Warm {
         echo_handler: echo,
         simulator,
         cpu_us_per_invocation: run.cpu_us_per_invocation,
+        reference_cpu_us_per_invocation: reference.cpu_us_per_invocation,
+        cpu_ratio: run.cpu_us_per_invocation / reference.cpu_us_per_invocation,
         memory: run.memory,
     }
+}
+
+/// The reference of the CPU ratio.
+const REFERENCE: &str = "baseline-reqwest";
+
+/// One PingOne call of the reference's event.
+fn reference_call(
+    method: &str,
+    url: &str,
+    content_type: Option<&str>,
+    body: Option<&str>,
+) -> Value {
+    json!({ "method": method, "url": url, "contentType": content_type, "body": body })
+}
+
+/// The reference's warm run (`counts.warm` invocations, no long memory run): each event from
+/// `next` lists the calls to make with the stack's worker token; every call must answer 200.
+async fn reference_run<F, Fut>(
+    stack: &Stack,
+    counts: Counts,
+    mut next: F,
+) -> anyhow::Result<WarmRun>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<Value>>>,
+{
+    let reference = stack.spawn(REFERENCE).await?;
+    let counts = Counts {
+        memory: counts.warm,
+        ..counts
+    };
+    let run = warm_run(
+        &reference,
+        counts,
+        || {
+            let calls = next();
+            async move { Ok(json!({ "token": stack.token, "calls": calls.await? })) }
+        },
+        |answer| match answer {
+            Invocation::Response(value) => value["statuses"]
+                .as_array()
+                .is_some_and(|all| all.iter().all(|status| status == 200)),
+            Invocation::Error { .. } => false,
+        },
+    )
+    .await?;
+    anyhow::ensure!(
+        run.expected_answers == counts.warm,
+        "the reference answered {} of {} invocations as expected",
+        run.expected_answers,
+        counts.warm
+    );
+    Ok(run)
 }
 
 /// The proxy response's status and JSON body, when `invocation` is one.
@@ -587,7 +688,22 @@ async fn warm_read_all_devices(
         policies?;
         direct.push(started.elapsed());
     }
-    Ok(warm(READ_ALL_DEVICES, run, echo, Summary::of(&mut direct)))
+    let calls = vec![
+        reference_call("GET", &devices, None, None),
+        reference_call("GET", &policies, None, None),
+    ];
+    let reference = reference_run(stack, counts, || {
+        let calls = calls.clone();
+        async move { Ok(calls) }
+    })
+    .await?;
+    Ok(warm(
+        READ_ALL_DEVICES,
+        run,
+        reference,
+        echo,
+        Summary::of(&mut direct),
+    ))
 }
 
 async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyhow::Result<Warm> {
@@ -607,27 +723,40 @@ async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyh
         |answer| matches!(proxy(answer), Some((200, body)) if body["status"] == "COMPLETED"),
     )
     .await?;
-    let mut direct = Vec::with_capacity(counts.warm);
-    for _ in 0..counts.warm {
-        let (id, otp) = stack.totp_authentication().await?;
-        let url = format!(
+    let url = |id: &str| {
+        format!(
             "{}/{}/deviceAuthentications/{id}",
             stack.sim.base_url(),
             demo::ENV_ID
-        );
+        )
+    };
+    let mut direct = Vec::with_capacity(counts.warm);
+    for _ in 0..counts.warm {
+        let (id, otp) = stack.totp_authentication().await?;
         let check = stack
             .http
-            .post(url)
+            .post(url(&id))
             .bearer_auth(&stack.token)
-            .header(
-                "content-type",
-                "application/vnd.pingidentity.otp.check+json",
-            )
+            .header("content-type", OTP_CHECK)
             .body(json!({ "otp": otp }).to_string());
         direct.push(timed(check).await?);
     }
-    Ok(warm(binary, run, echo, Summary::of(&mut direct)))
+    let reference = reference_run(stack, counts, || async {
+        let (id, otp) = stack.totp_authentication().await?;
+        let body = json!({ "otp": otp }).to_string();
+        Ok(vec![reference_call(
+            "POST",
+            &url(&id),
+            Some(OTP_CHECK),
+            Some(&body),
+        )])
+    })
+    .await?;
+    Ok(warm(binary, run, reference, echo, Summary::of(&mut direct)))
 }
+
+/// PingOne's media type of an OTP check.
+const OTP_CHECK: &str = "application/vnd.pingidentity.otp.check+json";
 
 /// How long the simulator takes to answer `request` directly (the body read included).
 async fn timed(request: reqwest::RequestBuilder) -> anyhow::Result<Duration> {
@@ -636,13 +765,12 @@ async fn timed(request: reqwest::RequestBuilder) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
-fn sizes() -> anyhow::Result<Vec<Size>> {
-    let dir = std::env::var("PINGID_BIN_DIR").unwrap_or_else(|_| "target/release".into());
+fn sizes(bin_dir: &Path) -> anyhow::Result<Vec<Size>> {
     let scratch = std::env::temp_dir().join(format!("pingid-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let mut sizes = Vec::new();
     for (binary, _) in COLD_START {
-        let path = std::path::Path::new(&dir).join(binary);
+        let path = e2e::bin_path_in(bin_dir, binary);
         let bootstrap = scratch.join("bootstrap");
         std::fs::copy(&path, &bootstrap)?;
         let zip = scratch.join(format!("{binary}.zip"));
