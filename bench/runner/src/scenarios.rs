@@ -585,8 +585,10 @@ fn reference_call(
     json!({ "method": method, "url": url, "contentType": content_type, "body": body })
 }
 
-/// The reference's warm run (`counts.warm` invocations, no long memory run): each event from
-/// `next` lists the calls to make with the stack's worker token; every call must answer 200.
+/// The reference's warm run (`counts.warm` invocations, no long memory run): `next` gives the
+/// function's event and the calls the function makes for it; the reference receives that
+/// event, with the calls and the stack's worker token under `reference`, and every call must
+/// answer 200.
 async fn reference_run<F, Fut>(
     stack: &Stack,
     counts: Counts,
@@ -594,7 +596,7 @@ async fn reference_run<F, Fut>(
 ) -> anyhow::Result<WarmRun>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<Vec<Value>>>,
+    Fut: std::future::Future<Output = anyhow::Result<(Value, Vec<Value>)>>,
 {
     let reference = stack.spawn(REFERENCE).await?;
     let counts = Counts {
@@ -605,8 +607,12 @@ where
         &reference,
         counts,
         || {
-            let calls = next();
-            async move { Ok(json!({ "token": stack.token, "calls": calls.await? })) }
+            let next = next();
+            async move {
+                let (mut event, calls) = next.await?;
+                event["reference"] = json!({ "token": stack.token, "calls": calls });
+                Ok(event)
+            }
         },
         |answer| match answer {
             Invocation::Response(value) => value["statuses"]
@@ -692,9 +698,10 @@ async fn warm_read_all_devices(
         reference_call("GET", &devices, None, None),
         reference_call("GET", &policies, None, None),
     ];
+    let event = cold_event("read-all-devices-pingid.rest.json");
     let reference = reference_run(stack, counts, || {
-        let calls = calls.clone();
-        async move { Ok(calls) }
+        let (event, calls) = (event.clone(), calls.clone());
+        async move { Ok((event, calls)) }
     })
     .await?;
     Ok(warm(
@@ -743,13 +750,17 @@ async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyh
     }
     let reference = reference_run(stack, counts, || async {
         let (id, otp) = stack.totp_authentication().await?;
+        let mut event = fixture.clone();
+        e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_LIVE_ID, &id);
+        e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_OTP, &otp);
         let body = json!({ "otp": otp }).to_string();
-        Ok(vec![reference_call(
+        let calls = vec![reference_call(
             "POST",
             &url(&id),
             Some(OTP_CHECK),
             Some(&body),
-        )])
+        )];
+        Ok((event, calls))
     })
     .await?;
     Ok(warm(binary, run, reference, echo, Summary::of(&mut direct)))
