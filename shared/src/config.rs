@@ -100,7 +100,7 @@ impl Settings {
                     }),
             }
         };
-        Ok(Self {
+        let settings = Self {
             connection_secret_id: non_empty("PINGONE_CONNECTION_SECRET_ID")
                 .unwrap_or(defaults.connection_secret_id),
             secrets_file: non_empty("PINGID_SECRETS_FILE").map(PathBuf::from),
@@ -130,7 +130,22 @@ impl Settings {
             },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
             aws: AwsSettings::from_lookup(non_empty),
-        })
+        };
+        // In Lambda every sandbox is a process of its own: a spent PPM response or
+        // passwordless context remembered in one process's memory could be replayed on
+        // another. Refusing to start is the only safe answer there.
+        let in_lambda = non_empty("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        if in_lambda
+            && settings.properties_secret_id.is_some()
+            && settings.used_once_table.is_none()
+        {
+            return Err(Error::ConfigUnavailable(
+                "PINGID_USED_ONCE_TABLE must name the single-use table of the legacy functions \
+                 in Lambda"
+                    .into(),
+            ));
+        }
+        Ok(settings)
     }
 
     /// The secret cache over Secrets Manager (or the local secrets file), built once per
@@ -179,6 +194,7 @@ impl Settings {
     /// memory (enough for one process; a deployment with many instances sets the table).
     fn used_once(&self, aws: Option<&aws_config::SdkConfig>) -> Result<Arc<dyn UsedOnce>, Error> {
         match (&self.used_once_table, aws) {
+            // Outside Lambda only ([`Settings::from_lookup`] refuses it there).
             (None, _) => {
                 tracing::warn!(
                     "PINGID_USED_ONCE_TABLE is not set: single use is enforced per process only"
@@ -207,6 +223,27 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn in_lambda_a_legacy_function_without_its_single_use_table_refuses_to_start() {
+        let legacy = [
+            ("AWS_LAMBDA_FUNCTION_NAME", "initialize-mfa"),
+            ("PINGID_PROPERTIES_SECRET_ID", "pingid/properties"),
+        ];
+        match settings(&legacy) {
+            Err(Error::ConfigUnavailable(message)) => {
+                assert!(message.contains("PINGID_USED_ONCE_TABLE"), "{message}")
+            }
+            other => panic!("expected a refusal to start, got {other:?}"),
+        }
+        let mut with_table = legacy.to_vec();
+        with_table.push(("PINGID_USED_ONCE_TABLE", "pingid-used-once"));
+        assert!(settings(&with_table).is_ok());
+        // Outside Lambda (the local gateway, one process) per-process memory is enough.
+        assert!(settings(&legacy[1..]).is_ok());
+        // A function that is not legacy needs no table.
+        assert!(settings(&legacy[..1]).is_ok());
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub const EMAIL_PATTERN: &str = "^[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+$";
 /// One-time passcodes: digits for SMS/e-mail/TOTP; letters too for YubiKey OTPs (modhex).
 pub const OTP_PATTERN: &str = "^[0-9A-Za-z]{6,64}$";
 
+/// How many problems a validation error lists; the rest are counted in one last entry, so that
+/// a large body cannot make a larger error.
+pub const MAX_PROBLEMS: usize = 50;
+
 /// The page origin a WebAuthn ceremony ran on: scheme, host and optional port, nothing else.
 pub const ORIGIN_PATTERN: &str = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$";
 /// FIDO2 compatibility levels PingOne accepts with a device selection or an assertion.
@@ -205,7 +209,9 @@ impl Field {
                         format!("must have at most {max} items"),
                     ));
                 }
-                for (index, item) in values.iter().enumerate() {
+                // Items beyond the bound are refused as a whole above, not one by one.
+                let checked = self.max_items.unwrap_or(values.len());
+                for (index, item) in values.iter().take(checked).enumerate() {
                     items.check(&format!("{path}[{index}]"), item, problems);
                 }
             }
@@ -301,6 +307,19 @@ fn check_object(
             "is not a known field",
         ));
     }
+}
+
+/// The first [`MAX_PROBLEMS`] problems, and one entry counting the others.
+fn at_most_listed(mut problems: Vec<FieldProblem>) -> Vec<FieldProblem> {
+    if problems.len() > MAX_PROBLEMS {
+        let rest = problems.len() - MAX_PROBLEMS;
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(FieldProblem::new(
+            "properties",
+            format!("and {rest} more problems, not listed"),
+        ));
+    }
+    problems
 }
 
 fn object_json_schema(fields: &[Field]) -> Map<String, Value> {
@@ -471,7 +490,7 @@ impl Schema {
         };
         match properties {
             Some(properties) if problems.is_empty() => Ok(properties.clone()),
-            _ => Err(Error::Validation(problems)),
+            _ => Err(Error::Validation(at_most_listed(problems))),
         }
     }
 
@@ -530,6 +549,38 @@ mod tests {
             "count": 3, "groups": ["a", "b"], "selectedDevice": {"id": ALICE}}});
         let properties = schema().validate(&body).unwrap();
         assert_eq!(properties["userId"], ALICE);
+    }
+
+    #[test]
+    fn a_body_full_of_problems_lists_the_first_fifty_and_counts_the_rest() {
+        let unknown: Map<String, Value> = (0..1000)
+            .map(|n| (format!("extra{n:04}"), json!(n)))
+            .collect();
+        let mut properties = unknown;
+        properties.insert("userId".into(), json!(ALICE));
+        let listed = problems(json!({ "properties": properties }));
+        assert_eq!(listed.len(), MAX_PROBLEMS + 1);
+        assert_eq!(
+            listed[0],
+            pair("properties.extra0000", "is not a known field")
+        );
+        assert_eq!(
+            listed[MAX_PROBLEMS],
+            pair("properties", "and 950 more problems, not listed")
+        );
+    }
+
+    #[test]
+    fn array_items_are_checked_only_up_to_max_items() {
+        let groups: Vec<Value> = (0..1000).map(|_| json!("far too long")).collect();
+        assert_eq!(
+            problems(json!({"properties": {"userId": ALICE, "groups": groups}})),
+            [
+                pair("properties.groups", "must have at most 2 items"),
+                pair("properties.groups[0]", "must be at most 5 characters"),
+                pair("properties.groups[1]", "must be at most 5 characters"),
+            ]
+        );
     }
 
     #[test]

@@ -207,7 +207,7 @@ fn a_valid_body_deserializes_as_serde_reads_it() {
 #[test]
 fn every_violation_is_listed_with_its_path() {
     let body = json!({"properties": {"x-Kind": "oneTime", "otp": "12",
-        "deviceIds": [ALICE, ALICE, "x"], "entries": [{"label": 1}], "extraNote": "far too long",
+        "deviceIds": ["x", ALICE, ALICE], "entries": [{"label": 1}], "extraNote": "far too long",
         "cached": "no"}});
     assert_eq!(
         problems(body),
@@ -216,7 +216,7 @@ fn every_violation_is_listed_with_its_path() {
             "properties.x-Kind: must be one of: ONE_TIME, PAIRED, policy-default",
             "properties.otp: must match the pattern ^[0-9]{6,64}$",
             "properties.deviceIds: must have at most 2 items",
-            &format!("properties.deviceIds[2]: must match the pattern {UUID_PATTERN}"),
+            &format!("properties.deviceIds[0]: must match the pattern {UUID_PATTERN}"),
             "properties.entries[0].id: is required",
             "properties.entries[0].label: must be a string",
             "properties.extraNote: must be at most 10 characters",
