@@ -157,6 +157,7 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
         )?),
         used: Arc::new(MemoryUsedOnce::default()),
         return_url: None,
+        return_hosts: Vec::new(),
         allow_inline_properties: false,
     });
     let gateway = Arc::new(Gateway {

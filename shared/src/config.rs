@@ -10,7 +10,8 @@
 //! | `PINGID_SECRET_TTL_SECONDS` | how long a secret is kept in memory (≤ 300) | 300 |
 //! | `PINGID_PROPERTIES_SECRET_ID` | secret holding the legacy `pingid.properties` text; set only for the legacy functions | unset |
 //! | `PINGID_USED_ONCE_TABLE` | DynamoDB table recording used PPM responses and passwordless contexts | unset: per-process record |
-//! | `PINGID_LEGACY_RETURN_URL` | the legacy return URL when a request gives no `skRedirectUri` | unset |
+//! | `PINGID_LEGACY_RETURN_URL` | the legacy return URL when a request gives no `skRedirectUri` (https, or `http://localhost`) | unset |
+//! | `PINGID_LEGACY_RETURN_HOSTS` | comma-separated hosts a legacy return URL may be on | unset: any |
 //! | `PINGID_ALLOW_INLINE_PROPERTIES` | `true` lets requests carry `customAuth.pingIdProperties` | `false` |
 //! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
 //! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, … | the AWS SDK's own variables ([`crate::sdk`]) | Lambda's |
@@ -22,6 +23,7 @@ use std::time::Duration;
 use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
+use crate::legacy::flow::RETURN_URL_PATTERN;
 use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::pingone::{PingOneClient, Region};
 use crate::sdk::AwsSettings;
@@ -48,6 +50,8 @@ pub struct Settings {
     pub used_once_table: Option<String>,
     /// Default legacy return URL.
     pub legacy_return_url: Option<String>,
+    /// The hosts a legacy return URL may be on (empty: any).
+    pub legacy_return_hosts: Vec<String>,
     /// Whether requests may carry their own properties file.
     pub allow_inline_properties: bool,
     /// Id of the API-tokens secret (the authorizer's).
@@ -68,6 +72,7 @@ impl Default for Settings {
             properties_secret_id: None,
             used_once_table: None,
             legacy_return_url: None,
+            legacy_return_hosts: Vec::new(),
             allow_inline_properties: false,
             api_tokens_secret_id: None,
             aws: AwsSettings::default(),
@@ -118,7 +123,27 @@ impl Settings {
                 .min(MAX_TTL),
             properties_secret_id: non_empty("PINGID_PROPERTIES_SECRET_ID"),
             used_once_table: non_empty("PINGID_USED_ONCE_TABLE"),
-            legacy_return_url: non_empty("PINGID_LEGACY_RETURN_URL"),
+            legacy_return_url: match non_empty("PINGID_LEGACY_RETURN_URL") {
+                Some(url)
+                    if !regex_lite::Regex::new(RETURN_URL_PATTERN)
+                        .is_ok_and(|pattern| pattern.is_match(&url)) =>
+                {
+                    return Err(Error::ConfigUnavailable(
+                        "PINGID_LEGACY_RETURN_URL must be an https URL (or http://localhost)"
+                            .into(),
+                    ));
+                }
+                url => url,
+            },
+            legacy_return_hosts: non_empty("PINGID_LEGACY_RETURN_HOSTS")
+                .map(|hosts| {
+                    hosts
+                        .split(',')
+                        .map(|host| host.trim().to_ascii_lowercase())
+                        .filter(|host| !host.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             allow_inline_properties: match non_empty("PINGID_ALLOW_INLINE_PROPERTIES").as_deref() {
                 None | Some("false") => false,
                 Some("true") => true,
@@ -180,6 +205,7 @@ impl Settings {
                 properties: Arc::new(SecretProperties::new(secrets, secret_id.clone())),
                 used: self.used_once(aws.as_ref())?,
                 return_url: self.legacy_return_url.clone(),
+                return_hosts: self.legacy_return_hosts.clone(),
                 allow_inline_properties: self.allow_inline_properties,
             }),
         };
@@ -244,6 +270,34 @@ mod tests {
         assert!(settings(&legacy[1..]).is_ok());
         // A function that is not legacy needs no table.
         assert!(settings(&legacy[..1]).is_ok());
+    }
+
+    #[test]
+    fn the_legacy_return_url_is_https_and_its_hosts_a_list() {
+        for plain in ["http://auth.example.com/return", "javascript:alert(1)"] {
+            assert!(
+                matches!(
+                    settings(&[("PINGID_LEGACY_RETURN_URL", plain)]),
+                    Err(Error::ConfigUnavailable(_))
+                ),
+                "{plain}"
+            );
+        }
+        let read = settings(&[
+            (
+                "PINGID_LEGACY_RETURN_URL",
+                "https://auth.example.com/return",
+            ),
+            (
+                "PINGID_LEGACY_RETURN_HOSTS",
+                " Auth.example.com, ,login.example.com",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            read.legacy_return_hosts,
+            ["auth.example.com", "login.example.com"]
+        );
     }
 
     #[test]

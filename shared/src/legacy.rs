@@ -208,6 +208,8 @@ pub struct LegacyPorts {
     pub used: Arc<dyn UsedOnce>,
     /// The return URL when a request names none (`skRedirectUri`).
     pub return_url: Option<String>,
+    /// The hosts a return URL may be on; empty: any.
+    pub return_hosts: Vec<String>,
     /// Whether a request may carry its own properties file (`customAuth.pingIdProperties`).
     /// Off by default: a properties file is a secret and should not travel through flows.
     pub allow_inline_properties: bool,

@@ -21,9 +21,38 @@ use crate::schema::Documented;
 use crate::schema::output::{nullable, object, string, titled};
 use crate::secrets::Secret;
 
-/// A return URL: http(s), host, optional port and path; no spaces or quotes.
+/// A return URL: `https` (or `http://localhost`, for a local run), host, optional port and
+/// path; no spaces or quotes. The authenticator posts the signed PPM response to it: over plain
+/// HTTP anyone on the way could read the response and replay it first.
 pub const RETURN_URL_PATTERN: &str =
-    "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[-A-Za-z0-9._~!$&'()*+,;=:@%/?]*)?$";
+    "^(https://[A-Za-z0-9.-]+|http://localhost)(:[0-9]{1,5})?(/[-A-Za-z0-9._~!$&'()*+,;=:@%/?]*)?$";
+
+/// Refuses a return URL whose host is not in `hosts` (when the deployment gives a list): a
+/// flow cannot then have a PPM response posted to a page of someone else's.
+pub fn check_return_host(return_url: &str, hosts: &[String]) -> Result<(), Error> {
+    if hosts.is_empty() {
+        return Ok(());
+    }
+    let host = url::Url::parse(return_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+    match host {
+        Some(host)
+            if hosts
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(&host)) =>
+        {
+            Ok(())
+        }
+        _ => Err(Error::Validation(vec![FieldProblem::new(
+            "properties.customAuth.skRedirectUri",
+            format!(
+                "must be on one of this deployment's return hosts: {}",
+                hosts.join(", ")
+            ),
+        )])),
+    }
+}
 
 /// How long a verified PPM response is remembered as used (its `exp` is 300 s at most [I];
 /// the record outlives it).
@@ -172,6 +201,7 @@ pub async fn connection(
                 "is required: this deployment has no default return URL",
             )])
         })?;
+    check_return_host(&return_url, &legacy.return_hosts)?;
     Ok(Connection {
         properties,
         return_url,
@@ -442,11 +472,12 @@ mod tests {
     }
 
     #[test]
-    fn return_urls_are_http_urls() {
+    fn return_urls_are_https_or_localhost() {
         let pattern = regex_lite::Regex::new(RETURN_URL_PATTERN).unwrap();
         for good in [
             "https://auth.example.com/return",
             "http://localhost:3000/v1/pingid-legacy/return?state=abc123",
+            "http://localhost/return",
         ] {
             assert!(pattern.is_match(good), "{good}");
         }
@@ -454,9 +485,28 @@ mod tests {
             "javascript:alert(1)",
             "https://a.example.com/\"><script>",
             "ftp://a.example.com/",
+            "http://auth.example.com/return",
+            "http://localhost.example.com/return",
+            "http://localhost@example.com/return",
         ] {
             assert!(!pattern.is_match(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_return_url_off_the_deployments_hosts_is_refused() {
+        let hosts = vec!["auth.example.com".to_string()];
+        assert!(check_return_host("https://auth.example.com/pingid/return", &hosts).is_ok());
+        assert!(check_return_host("https://AUTH.example.com/x", &hosts).is_ok());
+        for elsewhere in [
+            "https://evil.example.net/r",
+            "https://auth.example.com.evil.net/r",
+        ] {
+            let error = check_return_host(elsewhere, &hosts).unwrap_err();
+            assert_eq!(error.code(), "VALIDATION_FAILED", "{elsewhere}");
+        }
+        // No list: any return URL the pattern accepts.
+        assert!(check_return_host("https://evil.example.net/r", &[]).is_ok());
     }
 
     fn outcome() -> PpmOutcome {
