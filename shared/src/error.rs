@@ -181,9 +181,14 @@ impl Error {
             } => (details.clone(), ping_one_error_id.clone()),
             _ => (Vec::new(), None),
         };
+        // A server fault's detail (a secret's ARN with the account id, a parser's message quoting
+        // a value, an address) is the operator's: it goes to the call's log line, under the same
+        // correlation id; the caller gets the fault's generic text.
         let message = match self {
-            // Internal messages may name our own code paths; callers get a generic text.
             Error::Internal(_) => "internal error".to_string(),
+            Error::ConfigUnavailable(_) => "configuration unavailable".to_string(),
+            Error::UpstreamInvalid(_) => "PingOne sent an unexpected response".to_string(),
+            Error::UpstreamUnavailable(_) => "PingOne is unavailable".to_string(),
             other => other.to_string(),
         };
         ErrorBody {
@@ -283,6 +288,27 @@ impl Documented for ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_fault_body_carries_no_internal_detail() {
+        let account = "123456789012";
+        let faults = [
+            Error::ConfigUnavailable(format!(
+                "arn:aws:secretsmanager:eu-west-1:{account}:secret:pingone AccessDenied"
+            )),
+            Error::UpstreamInvalid(format!("invalid type: string \"{account}\", expected u64")),
+            Error::UpstreamUnavailable(format!("connect to 10.0.0.1 for {account}")),
+            Error::Internal(format!("state {account}")),
+        ];
+        for fault in faults {
+            let body = serde_json::to_string(&fault.body("req-1")).unwrap();
+            assert!(!body.contains(account), "{body}");
+            assert!(
+                body.contains("req-1"),
+                "the correlation id ties it to the log: {body}"
+            );
+        }
+    }
     use crate::schema::output::departures;
 
     #[test]
