@@ -55,6 +55,10 @@ const RULES: &[Rule] = &[
     ),
     ("an alarm on dead-letter depth", dead_letter_alarm),
     ("stage and route throttling", throttling),
+    (
+        "API Gateway's refusals in the product's error body",
+        gateway_responses,
+    ),
     ("optional WAF with a rate-based rule", optional_waf),
     (
         "parameters for secrets, KMS key, region and log level",
@@ -136,6 +140,16 @@ fn each_rule_notices_when_the_template_breaks_it() {
             "a log group keeps logs forever",
             "a log group with retention per function",
             |t| remove(t, "/Resources/ReadDeviceLogs/Properties/RetentionInDays"),
+        ),
+        (
+            "the authorizer's configuration error answers in API Gateway's own body",
+            "API Gateway's refusals in the product's error body",
+            |t| {
+                remove(
+                    t,
+                    "/Resources/PingIdApi/Properties/GatewayResponses/AUTHORIZER_CONFIGURATION_ERROR",
+                )
+            },
         ),
         ("an alarm is dropped", "an errors alarm per function", |t| {
             remove(t, "/Resources/DeleteDeviceErrors")
@@ -701,8 +715,10 @@ fn throttling(t: &Template) -> Vec<String> {
         }
         None => problems.push("no stage-wide method settings".into()),
     }
-    // The routes that check what a user typed or signed get their own, lower limits.
+    // The routes that check what a user typed or signed get their own, lower limits; so does
+    // starting an authentication, which checks an OTP given up front.
     for capability in [
+        "createDeviceAuthenticationPingID",
         "validateOtpDeviceAuthentication",
         "activateDevice",
         "validateAssertionDeviceAuthentication",
@@ -714,6 +730,48 @@ fn throttling(t: &Template) -> Vec<String> {
                 || r["ThrottlingBurstLimit"] != json!({ "Ref": "CheckThrottlingBurstLimit" })
         }) {
             problems.push(format!("{capability} has no route throttling of its own"));
+        }
+    }
+    problems
+}
+
+/// The refusals API Gateway answers itself, each of which must carry the product's error body.
+const GATEWAY_RESPONSES: &[&str] = &[
+    "UNAUTHORIZED",
+    "ACCESS_DENIED",
+    "THROTTLED",
+    "WAF_FILTERED",
+    "MISSING_AUTHENTICATION_TOKEN",
+    "AUTHORIZER_FAILURE",
+    "AUTHORIZER_CONFIGURATION_ERROR",
+    "INTEGRATION_TIMEOUT",
+    "DEFAULT_5XX",
+];
+
+fn gateway_responses(t: &Template) -> Vec<String> {
+    let responses = &t.written["Resources"]["PingIdApi"]["Properties"]["GatewayResponses"];
+    let mut problems = Vec::new();
+    for kind in GATEWAY_RESPONSES {
+        let response = &responses[*kind];
+        let template = response["ResponseTemplates"]["application/json"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("$context.requestId", "req-1");
+        let body: Value = serde_json::from_str(&template).unwrap_or(Value::Null);
+        let fields = [
+            "code",
+            "message",
+            "httpResponseCode",
+            "details",
+            "correlationId",
+        ];
+        if fields.iter().any(|field| body.get(field).is_none())
+            || body["httpResponseCode"] != response["StatusCode"]
+            || body["correlationId"] != "req-1"
+        {
+            problems.push(format!(
+                "{kind} does not answer in the error body: {template:?}"
+            ));
         }
     }
     problems
