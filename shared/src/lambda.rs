@@ -49,8 +49,9 @@ use crate::telemetry::{self, LogFormat};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Records of one SQS batch answered at the same time, each within its own time budget. The
-/// enrollment queue's batch size is 10, so a whole batch takes about one budget; a larger batch
-/// is worked through 10 at a time so PingOne never sees more than 10 calls from one sandbox.
+/// enrollment queue's batch size may not exceed it (a rule of `tests/tests/template.rs`), so a
+/// whole batch takes about one budget, within the function's timeout; PingOne never sees more
+/// than this many calls from one sandbox.
 pub const MAX_CONCURRENT_RECORDS: usize = 10;
 
 /// What `main` returns when init fails or the runtime stops.

@@ -50,7 +50,7 @@ const RULES: &[Rule] = &[
         scoped_data_access,
     ),
     (
-        "queues dead-letter after a few receives",
+        "queues dead-letter after a few receives, batches fit one budget",
         dead_letter_and_redrive,
     ),
     ("an alarm on dead-letter depth", dead_letter_alarm),
@@ -151,6 +151,17 @@ fn each_rule_notices_when_the_template_breaks_it() {
                 )
             },
         ),
+        (
+            "the enrollment batch grows past what the adapter answers at once",
+            "queues dead-letter after a few receives, batches fit one budget",
+            |t| {
+                set(
+                    t,
+                    "/Resources/EnrollmentSource/Properties/BatchSize",
+                    json!(25),
+                )
+            },
+        ),
         ("an alarm is dropped", "an errors alarm per function", |t| {
             remove(t, "/Resources/DeleteDeviceErrors")
         }),
@@ -204,7 +215,7 @@ fn each_rule_notices_when_the_template_breaks_it() {
         ),
         (
             "the queue loses its redrive policy",
-            "queues dead-letter after a few receives",
+            "queues dead-letter after a few receives, batches fit one budget",
             |t| remove(t, "/Resources/EnrollmentQueue/Properties/RedrivePolicy"),
         ),
         (
@@ -650,6 +661,15 @@ fn dead_letter_and_redrive(t: &Template) -> Vec<String> {
             }
             if props["FunctionResponseTypes"] != json!(["ReportBatchItemFailures"]) {
                 problems.push(format!("{mapping} does not report partial batch failures"));
+            }
+            // The adapter answers up to MAX_CONCURRENT_RECORDS records at once, each within one
+            // time budget: a larger batch would take several budgets, past the function's timeout.
+            let batch = props["BatchSize"].as_u64().unwrap_or(10);
+            if batch > shared::lambda::MAX_CONCURRENT_RECORDS as u64 {
+                problems.push(format!(
+                    "{mapping}: a batch of {batch} is more than the {} records answered at once",
+                    shared::lambda::MAX_CONCURRENT_RECORDS
+                ));
             }
             let function = props["FunctionName"]["Ref"].as_str().unwrap_or("");
             let timeout = resources[function]["Properties"]["Timeout"]
