@@ -61,6 +61,10 @@ const RULES: &[Rule] = &[
     ),
     ("optional WAF with a rate-based rule", optional_waf),
     (
+        "optional reserved concurrency and API access logs without bodies",
+        optional_concurrency_and_access_logs,
+    ),
+    (
         "parameters for secrets, KMS key, region and log level",
         parameters,
     ),
@@ -160,6 +164,19 @@ fn each_rule_notices_when_the_template_breaks_it() {
                     "/Resources/EnrollmentSource/Properties/BatchSize",
                     json!(25),
                 )
+            },
+        ),
+        (
+            "reserved concurrency is dropped",
+            "optional reserved concurrency and API access logs without bodies",
+            |t| remove(t, "/Globals/Function/ReservedConcurrentExecutions"),
+        ),
+        (
+            "access log lines carry the request",
+            "optional reserved concurrency and API access logs without bodies",
+            |t| {
+                let format = "/Resources/PingIdApi/Properties/AccessLogSetting/Fn::If/1/Format";
+                set(t, format, json!("$context.requestId $input.body"))
             },
         ),
         ("an alarm is dropped", "an errors alarm per function", |t| {
@@ -792,6 +809,46 @@ fn gateway_responses(t: &Template) -> Vec<String> {
             problems.push(format!(
                 "{kind} does not answer in the error body: {template:?}"
             ));
+        }
+    }
+    problems
+}
+
+fn optional_concurrency_and_access_logs(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, default) in [
+        ("ReservedConcurrency", json!(0)),
+        ("EnableAccessLogs", json!("false")),
+    ] {
+        if t.written["Parameters"][name]["Default"] != default {
+            problems.push(format!("no parameter {name} defaulting to {default}"));
+        }
+    }
+    let reserved = &t.written["Globals"]["Function"]["ReservedConcurrentExecutions"];
+    if *reserved
+        != json!({ "Fn::If": ["HasReservedConcurrency", { "Ref": "ReservedConcurrency" },
+            { "Ref": "AWS::NoValue" }] })
+    {
+        problems.push(format!(
+            "functions do not take ReservedConcurrency: {reserved}"
+        ));
+    }
+    let access = &t.written["Resources"]["PingIdApi"]["Properties"]["AccessLogSetting"]["Fn::If"];
+    let format = access[1]["Format"].as_str().unwrap_or_default();
+    if access[0] != "UseAccessLogs" || access[2] != json!({ "Ref": "AWS::NoValue" }) {
+        problems.push("the API's access logs are not switched by EnableAccessLogs".into());
+    } else if !format.contains("$context.requestId") {
+        problems.push(format!("access log lines lack the request id: {format}"));
+    }
+    // A line must never hold a body, a header (the bearer token) or a query string.
+    for leak in [
+        "$input",
+        "$context.authorizer.token",
+        "requestOverride",
+        "$method.request",
+    ] {
+        if format.contains(leak) {
+            problems.push(format!("access log lines hold {leak}"));
         }
     }
     problems
