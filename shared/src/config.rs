@@ -7,6 +7,7 @@
 //! | `PINGONE_BASE_URL` | send every PingOne call to this server (the simulator) | the region's hosts |
 //! | `PINGONE_REGION` | the only PingOne region the connection secret may name (`NA`, `EU`, `CA`, `AU`, `SG`, `AP`) | any |
 //! | `PINGID_TIME_BUDGET_MS` | time budget of one call | 5000 |
+//! | `PINGID_SECRET_STALE_SECONDS` | how long past its TTL a secret's last good value is served while Secrets Manager is down | 3600 |
 //! | `PINGID_SECRET_TTL_SECONDS` | how long a secret is kept in memory (≤ 300) | 300 |
 //! | `PINGID_PROPERTIES_SECRET_ID` | secret holding the legacy `pingid.properties` text; set only for the legacy functions | unset |
 //! | `PINGID_USED_ONCE_TABLE` | DynamoDB table recording used PPM responses and passwordless contexts | unset: per-process record |
@@ -27,7 +28,9 @@ use crate::legacy::flow::RETURN_URL_PATTERN;
 use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::pingone::{PingOneClient, Region};
 use crate::sdk::AwsSettings;
-use crate::secrets::{MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager};
+use crate::secrets::{
+    DEFAULT_STALE_LIMIT, MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager,
+};
 
 /// Settings of one process.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +47,8 @@ pub struct Settings {
     pub budget: Duration,
     /// Secret cache TTL.
     pub secret_ttl: Duration,
+    /// How long past its TTL a secret's last good value is served while the store is down.
+    pub secret_stale: Duration,
     /// Id of the legacy `pingid.properties` secret.
     pub properties_secret_id: Option<String>,
     /// DynamoDB table of used single-use tokens.
@@ -69,6 +74,7 @@ impl Default for Settings {
             pingone_region: None,
             budget: DEFAULT_BUDGET,
             secret_ttl: MAX_TTL,
+            secret_stale: DEFAULT_STALE_LIMIT,
             properties_secret_id: None,
             used_once_table: None,
             legacy_return_url: None,
@@ -121,6 +127,7 @@ impl Settings {
             budget: millis("PINGID_TIME_BUDGET_MS", defaults.budget, 1)?,
             secret_ttl: millis("PINGID_SECRET_TTL_SECONDS", defaults.secret_ttl, 1000)?
                 .min(MAX_TTL),
+            secret_stale: millis("PINGID_SECRET_STALE_SECONDS", defaults.secret_stale, 1000)?,
             properties_secret_id: non_empty("PINGID_PROPERTIES_SECRET_ID"),
             used_once_table: non_empty("PINGID_USED_ONCE_TABLE"),
             legacy_return_url: match non_empty("PINGID_LEGACY_RETURN_URL") {
@@ -187,7 +194,8 @@ impl Settings {
                 (Box::new(SecretsManager::new(client)), Some(config))
             }
         };
-        Ok((Arc::new(SecretCache::new(source, self.secret_ttl)), aws))
+        let cache = SecretCache::new(source, self.secret_ttl).with_stale_limit(self.secret_stale);
+        Ok((Arc::new(cache), aws))
     }
 
     /// Builds the ports (clients and caches) once, for every invocation of the process.
@@ -298,6 +306,17 @@ mod tests {
             read.legacy_return_hosts,
             ["auth.example.com", "login.example.com"]
         );
+    }
+
+    #[test]
+    fn the_stale_limit_of_secrets_is_an_hour_unless_set() {
+        assert_eq!(
+            settings(&[]).unwrap().secret_stale,
+            Duration::from_secs(3600)
+        );
+        let read = settings(&[("PINGID_SECRET_STALE_SECONDS", "600")]).unwrap();
+        assert_eq!(read.secret_stale, Duration::from_secs(600));
+        assert!(settings(&[("PINGID_SECRET_STALE_SECONDS", "soon")]).is_err());
     }
 
     #[test]

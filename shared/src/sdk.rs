@@ -118,6 +118,25 @@ pub fn failure<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> St
     }
 }
 
+/// Whether a failed SDK call may succeed if made again later: the service unreachable, timing
+/// out, throttling or failing on its side (HTTP 5xx). A refusal (access denied, not found, a key
+/// that will not decrypt) is an answer, not a failure to get one.
+pub fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error {
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || matches!(
+                    service.err().code(),
+                    Some(
+                        "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded"
+                    )
+                )
+        }
+        SdkError::ConstructionFailure(_) => false,
+        _ => true,
+    }
+}
+
 /// The AWS SDK's HTTP client over [`crate::http::client_builder`]'s stack, with its own
 /// connection pool (build it once per process).
 ///
@@ -348,6 +367,8 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(received.lock().unwrap().len(), 1);
+        // A refusal, not an outage: the secret cache serves nothing stale for it.
+        assert!(matches!(error, SecretError::Refused { .. }), "{error:?}");
         let text = format!("{error} {error:?}");
         assert!(text.contains("AccessDeniedException (HTTP 400)"), "{text}");
         assert!(!text.contains("123456789012"), "{text}");

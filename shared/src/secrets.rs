@@ -57,6 +57,15 @@ pub enum SecretError {
     /// The secret does not exist (or we may not read it).
     #[error("secret {0:?} was not found or is not readable")]
     NotFound(String),
+    /// The store answered and refused it (access denied, its key would not decrypt, the secret
+    /// scheduled for deletion): revoked for us, so no earlier value of it is served either.
+    #[error("secret store refused {id:?}: {reason}")]
+    Refused {
+        /// The secret id.
+        id: String,
+        /// AWS's error code and HTTP status (no message).
+        reason: String,
+    },
     /// The store could not be reached or failed.
     #[error("secret store unavailable while reading {id:?}: {reason}")]
     Unavailable {
@@ -102,7 +111,11 @@ impl SecretSource for SecretsManager {
                     Some(GetSecretValueError::ResourceNotFoundException(_)) => {
                         SecretError::NotFound(id.to_string())
                     }
-                    _ => SecretError::Unavailable {
+                    _ if crate::sdk::is_transient(&error) => SecretError::Unavailable {
+                        id: id.to_string(),
+                        reason: crate::sdk::failure(&error),
+                    },
+                    _ => SecretError::Refused {
                         id: id.to_string(),
                         reason: crate::sdk::failure(&error),
                     },
@@ -156,19 +169,36 @@ impl SecretSource for SecretsFile {
     }
 }
 
+/// How long past its TTL the last good value of a secret is served while the store cannot be
+/// reached (the default of `PINGID_SECRET_STALE_SECONDS`).
+pub const DEFAULT_STALE_LIMIT: Duration = Duration::from_secs(3600);
+
+/// While a stale value is served, how often the store is tried again: the calls in between are
+/// not made to wait for an outage's timeouts and retries.
+const RETRY_EVERY: Duration = Duration::from_secs(30);
+
 struct Cached {
     value: Secret<Arc<str>>,
     fetched_at: Instant,
+    /// Set while the value is stale and the store down: the next attempt is not before then.
+    retry_at: Option<Instant>,
 }
 
 /// Secrets kept in memory for a TTL, shared by every invocation of the process.
+///
+/// Stale but safe: when the store cannot be reached, throttles or fails on its side, the last
+/// good value is served for up to the stale limit past its TTL, with a warning at each refresh
+/// attempt, so a Secrets Manager outage does not become an outage of MFA. When the store
+/// answers with a refusal (the secret revoked, deleted, its key denied), nothing is served.
 pub struct SecretCache {
     source: Box<dyn SecretSource>,
     ttl: Duration,
+    stale_limit: Duration,
     entries: Mutex<HashMap<String, Cached>>,
     clock: Arc<dyn Clock>,
-    // Serialises fetches so a burst of cold calls reads the store once, not once per call.
-    fetching: tokio::sync::Mutex<()>,
+    // One lock per secret: a burst of cold calls reads each secret once, and a slow read of one
+    // secret holds up no call that needs another.
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl SecretCache {
@@ -182,19 +212,28 @@ impl SecretCache {
         Self {
             source,
             ttl: ttl.min(MAX_TTL),
+            stale_limit: DEFAULT_STALE_LIMIT,
             entries: Mutex::new(HashMap::new()),
             clock,
-            fetching: tokio::sync::Mutex::new(()),
+            fetching: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same cache serving a value at most `limit` past its TTL while the store is down
+    /// (zero: never).
+    pub fn with_stale_limit(mut self, limit: Duration) -> Self {
+        self.stale_limit = limit;
+        self
     }
 
     /// The value of `id`, from memory while fresh, else from the source.
     pub async fn get(&self, id: &str) -> Result<Secret<Arc<str>>, SecretError> {
-        if let Some(value) = self.fresh(id) {
+        if let Some(value) = self.servable(id) {
             return Ok(value);
         }
-        let _only_one_fetch = self.fetching.lock().await;
-        if let Some(value) = self.fresh(id) {
+        let lock = self.lock_of(id);
+        let _only_one_fetch = lock.lock().await;
+        if let Some(value) = self.servable(id) {
             return Ok(value);
         }
         self.fetch_and_store(id).await
@@ -203,37 +242,74 @@ impl SecretCache {
     /// Reads `id` from the source now, whatever the cache holds (used once after PingOne
     /// rejected the credentials: the secret may have been rotated).
     pub async fn refresh(&self, id: &str) -> Result<Secret<Arc<str>>, SecretError> {
-        let _only_one_fetch = self.fetching.lock().await;
+        let lock = self.lock_of(id);
+        let _only_one_fetch = lock.lock().await;
         self.fetch_and_store(id).await
     }
 
-    fn fresh(&self, id: &str) -> Option<Secret<Arc<str>>> {
-        let entries = self
-            .entries
+    fn lock_of(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .fetching
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries
-            .get(id)
-            .filter(|cached| self.clock.now().duration_since(cached.fetched_at) < self.ttl)
-            .map(|cached| cached.value.clone())
+        locks.entry(id.to_string()).or_default().clone()
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The cached value when it may be served without asking the store: fresh, or stale while
+    /// the store is down and not yet due to be tried again.
+    fn servable(&self, id: &str) -> Option<Secret<Arc<str>>> {
+        let now = self.clock.now();
+        let entries = self.entries();
+        let cached = entries.get(id)?;
+        let age = now.duration_since(cached.fetched_at);
+        let waiting = cached.retry_at.is_some_and(|retry_at| now < retry_at);
+        (age < self.ttl || (waiting && age < self.ttl + self.stale_limit))
+            .then(|| cached.value.clone())
     }
 
     async fn fetch_and_store(&self, id: &str) -> Result<Secret<Arc<str>>, SecretError> {
-        // A failure is returned, not stored: the next call tries the source again.
-        let value = self.source.fetch(id).await?;
-        let value = Secret::new(Arc::<str>::from(value.expose().as_str()));
-        let mut entries = self
-            .entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries.insert(
-            id.to_string(),
-            Cached {
-                value: value.clone(),
-                fetched_at: self.clock.now(),
-            },
-        );
-        Ok(value)
+        let fetched = self.source.fetch(id).await;
+        let now = self.clock.now();
+        let mut entries = self.entries();
+        match fetched {
+            Ok(value) => {
+                let value = Secret::new(Arc::<str>::from(value.expose().as_str()));
+                let cached = Cached {
+                    value: value.clone(),
+                    fetched_at: now,
+                    retry_at: None,
+                };
+                entries.insert(id.to_string(), cached);
+                Ok(value)
+            }
+            Err(error @ SecretError::Unavailable { .. }) => {
+                let stale = entries.get_mut(id).filter(|cached| {
+                    now.duration_since(cached.fetched_at) < self.ttl + self.stale_limit
+                });
+                let Some(cached) = stale else {
+                    return Err(error);
+                };
+                cached.retry_at = Some(now + RETRY_EVERY);
+                tracing::warn!(
+                    secret = id,
+                    error = %error,
+                    age_seconds = now.duration_since(cached.fetched_at).as_secs(),
+                    "the secret store is unavailable: serving the last good value"
+                );
+                Ok(cached.value.clone())
+            }
+            // Revoked or gone: what was read before must not be served any more.
+            Err(error) => {
+                entries.remove(id);
+                Err(error)
+            }
+        }
     }
 }
 
@@ -340,6 +416,105 @@ mod tests {
             call.await.unwrap().unwrap();
         }
         assert_eq!(reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn while_the_store_is_down_the_last_good_value_is_served_for_the_stale_limit() {
+        let (cache, reads, fail, clock) = cache(Duration::from_secs(60));
+        let cache = cache.with_stale_limit(Duration::from_secs(3600));
+        cache.get("s").await.unwrap();
+        fail.store(true, Ordering::SeqCst);
+        clock.advance(Duration::from_secs(61));
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-1");
+        assert_eq!(reads.load(Ordering::SeqCst), 2, "one refresh attempt");
+        // The calls right after do not wait for the store again...
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-1");
+        assert_eq!(reads.load(Ordering::SeqCst), 2);
+        // ...until the retry interval has passed.
+        clock.advance(RETRY_EVERY);
+        assert!(cache.get("s").await.is_ok());
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
+        // Past the stale limit nothing is served.
+        clock.advance(Duration::from_secs(3600));
+        assert!(matches!(
+            cache.get("s").await,
+            Err(SecretError::Unavailable { .. })
+        ));
+        // And the store back up serves the new value at once.
+        fail.store(false, Ordering::SeqCst);
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "value-5");
+    }
+
+    /// A source that answers from a script, one answer per read.
+    struct Scripted(Mutex<std::collections::VecDeque<Result<&'static str, SecretError>>>);
+
+    impl SecretSource for Scripted {
+        fn fetch<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>> {
+            let next = self
+                .0
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("a scripted answer");
+            Box::pin(async move { next.map(|value| Secret::new(value.to_string())) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_revoked_secret_is_never_served_from_memory() {
+        let refused = SecretError::Refused {
+            id: "s".into(),
+            reason: "AccessDeniedException (HTTP 400)".into(),
+        };
+        let source = Scripted(Mutex::new(
+            [Ok("v1"), Err(refused), Ok("v2")].into_iter().collect(),
+        ));
+        let clock = ManualClock::new();
+        let cache =
+            SecretCache::with_clock(Box::new(source), Duration::from_secs(60), clock.clone());
+        cache.get("s").await.unwrap();
+        clock.advance(Duration::from_secs(61));
+        assert!(matches!(
+            cache.get("s").await,
+            Err(SecretError::Refused { .. })
+        ));
+        // Nothing of it is kept: the next call reads the store again.
+        assert_eq!(&**cache.get("s").await.unwrap().expose(), "v2");
+    }
+
+    /// A source whose reads of "slow" wait until released.
+    struct Gated(Arc<tokio::sync::Notify>);
+
+    impl SecretSource for Gated {
+        fn fetch<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Secret<String>, SecretError>> {
+            Box::pin(async move {
+                if id == "slow" {
+                    self.0.notified().await;
+                }
+                Ok(Secret::new(format!("{id}-value")))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_read_of_one_secret_holds_up_no_other() {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let cache = Arc::new(SecretCache::new(
+            Box::new(Gated(gate.clone())),
+            Duration::from_secs(60),
+        ));
+        let slow = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.get("slow").await.map(|_| ()) }
+        });
+        tokio::task::yield_now().await;
+        let other = tokio::time::timeout(Duration::from_secs(1), cache.get("fast")).await;
+        assert_eq!(
+            &**other.expect("not held up").unwrap().expose(),
+            "fast-value"
+        );
+        gate.notify_one();
+        slow.await.unwrap().unwrap();
     }
 
     #[tokio::test]
