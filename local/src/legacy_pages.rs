@@ -21,7 +21,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::Capability;
-use shared::capability::dispatch_json;
+use shared::capability::{Origin, dispatch_json};
 use shared::pingid::ppm::html_escape as escape;
 
 use crate::Gateway;
@@ -192,6 +192,7 @@ async fn call(gateway: &Gateway, capability_id: &str, properties: Value) -> (u16
         &gateway.ports,
         request,
         &correlation_id,
+        Origin::Api,
     )
     .await;
     (reply.status, reply.body)

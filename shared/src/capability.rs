@@ -30,6 +30,19 @@ pub struct Ports {
     pub budget: Duration,
     /// The legacy connector's ports; `None` in functions of the PingOne-based connector.
     pub legacy: Option<LegacyPorts>,
+    /// Whether an enrollment event may create a device that is `ACTIVE` at once
+    /// (`PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS`; off by default).
+    pub allow_active_from_events: bool,
+}
+
+/// Where a call came from, for the few decisions that depend on who could have sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Through the API (its bearer token checked), the local gateway, or a direct invocation
+    /// (which IAM grants on the function itself).
+    Api,
+    /// An enrollment event, from the SQS queue or EventBridge: no API credential was checked.
+    Event,
 }
 
 /// One call of a capability: its ports, its deadline, its correlation id.
@@ -37,16 +50,31 @@ pub struct Invocation<'a> {
     ports: &'a Ports,
     deadline: Deadline,
     correlation_id: &'a str,
+    origin: Origin,
 }
 
 impl<'a> Invocation<'a> {
-    /// A call starting now with the ports' budget.
+    /// A call through the API starting now with the ports' budget.
     pub fn new(ports: &'a Ports, correlation_id: &'a str) -> Self {
+        Self::from(ports, correlation_id, Origin::Api)
+    }
+
+    /// A call from `origin` starting now with the ports' budget.
+    pub fn from(ports: &'a Ports, correlation_id: &'a str, origin: Origin) -> Self {
         Self {
             ports,
             deadline: Deadline::after(ports.budget),
             correlation_id,
+            origin,
         }
+    }
+
+    /// Whether this call may create a device that is `ACTIVE` at once (no pairing passcode to
+    /// the user): through the API, or from an event where the deployment allows it. Anyone who
+    /// may send to the account's enrollment queue or bus is not thereby trusted to pair a phone
+    /// of their choosing as someone's MFA device.
+    pub fn may_create_active_devices(&self) -> bool {
+        self.origin == Origin::Api || self.ports.allow_active_from_events
     }
 
     /// The PingOne calls of this invocation (each bound to its deadline).
@@ -199,7 +227,7 @@ pub async fn dispatch(
     correlation_id: &str,
 ) -> Reply {
     match parse_body(body) {
-        Ok(request) => dispatch_json(capability, ports, request, correlation_id).await,
+        Ok(request) => dispatch_json(capability, ports, request, correlation_id, Origin::Api).await,
         Err(error) => finish(capability, Err(error), 0, correlation_id),
     }
 }
@@ -210,11 +238,12 @@ pub async fn dispatch_json(
     ports: &Ports,
     request: Value,
     correlation_id: &str,
+    origin: Origin,
 ) -> Reply {
     let started = std::time::Instant::now();
     let outcome = async {
         let properties = capability.schema().validate(&request)?;
-        let invocation = Invocation::new(ports, correlation_id);
+        let invocation = Invocation::from(ports, correlation_id, origin);
         // Backstop: the PingOne client already ends each call at the deadline.
         tokio::time::timeout_at(
             invocation.deadline().instant(),

@@ -7,6 +7,7 @@
 //! | `PINGONE_BASE_URL` | send every PingOne call to this server (the simulator) | the region's hosts |
 //! | `PINGONE_REGION` | the only PingOne region the connection secret may name (`NA`, `EU`, `CA`, `AU`, `SG`, `AP`) | any |
 //! | `PINGID_TIME_BUDGET_MS` | time budget of one call | 5000 |
+//! | `PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS` | whether an enrollment event (SQS, EventBridge) may create an `ACTIVE` device | `false` |
 //! | `PINGID_SECRET_STALE_SECONDS` | how long past its TTL a secret's last good value is served while Secrets Manager is down | 3600 |
 //! | `PINGID_SECRET_TTL_SECONDS` | how long a secret is kept in memory (≤ 300) | 300 |
 //! | `PINGID_PROPERTIES_SECRET_ID` | secret holding the legacy `pingid.properties` text; set only for the legacy functions | unset |
@@ -59,6 +60,8 @@ pub struct Settings {
     pub legacy_return_hosts: Vec<String>,
     /// Whether requests may carry their own properties file.
     pub allow_inline_properties: bool,
+    /// Whether an enrollment event may create an `ACTIVE` device.
+    pub allow_active_from_events: bool,
     /// Id of the API-tokens secret (the authorizer's).
     pub api_tokens_secret_id: Option<String>,
     /// What the AWS SDK's loader is told rather than left to find ([`crate::sdk`]).
@@ -80,6 +83,7 @@ impl Default for Settings {
             legacy_return_url: None,
             legacy_return_hosts: Vec::new(),
             allow_inline_properties: false,
+            allow_active_from_events: false,
             api_tokens_secret_id: None,
             aws: AwsSettings::default(),
         }
@@ -160,6 +164,17 @@ impl Settings {
                     ));
                 }
             },
+            allow_active_from_events: match non_empty("PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS")
+                .as_deref()
+            {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => {
+                    return Err(Error::ConfigUnavailable(
+                        "PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS must be true or false".into(),
+                    ));
+                }
+            },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
             aws: AwsSettings::from_lookup(non_empty),
         };
@@ -221,6 +236,7 @@ impl Settings {
             pingone: Arc::new(pingone),
             budget: self.budget,
             legacy,
+            allow_active_from_events: self.allow_active_from_events,
         })
     }
 

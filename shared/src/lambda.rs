@@ -40,7 +40,9 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tracing::Instrument;
 
-use crate::capability::{Capability, Handler, Ports, Reply, dispatch, dispatch_json, parse_body};
+use crate::capability::{
+    Capability, Handler, Origin, Ports, Reply, dispatch, dispatch_json, parse_body,
+};
 use crate::config::Settings;
 use crate::error::{Error, FieldProblem};
 use crate::telemetry::{self, LogFormat};
@@ -197,7 +199,7 @@ impl<'a> Function<'a> {
     /// Answers one Lambda event.
     pub async fn invoke(self, event: LambdaEvent<Box<RawValue>>) -> Result<Answer, Diagnostic> {
         let correlation_id = event.context.request_id;
-        let request = match Incoming::decode(&event.payload) {
+        let (request, origin) = match Incoming::decode(&event.payload) {
             Incoming::Rest(event) => {
                 let reply = self
                     .answer_proxy(
@@ -236,11 +238,18 @@ impl<'a> Function<'a> {
                     source = event.source,
                     "EventBridge event"
                 );
-                event.detail
+                (event.detail, Origin::Event)
             }
-            Incoming::Direct(request) => request,
+            Incoming::Direct(request) => (request, Origin::Api),
         };
-        let reply = dispatch_json(self.capability, self.ports, request, &correlation_id).await;
+        let reply = dispatch_json(
+            self.capability,
+            self.ports,
+            request,
+            &correlation_id,
+            origin,
+        )
+        .await;
         match reply.error_code {
             None => Ok(Answer::Output(reply.body)),
             Some(_) => Err(failed_invocation(&reply)),
@@ -305,7 +314,8 @@ impl<'a> Function<'a> {
             let reply = match decode_body(Some(body), false).and_then(|bytes| parse_body(&bytes)) {
                 Ok(request) => {
                     let request = request_of(request);
-                    dispatch_json(self.capability, self.ports, request, correlation_id).await
+                    let (capability, ports) = (self.capability, self.ports);
+                    dispatch_json(capability, ports, request, correlation_id, Origin::Event).await
                 }
                 Err(error) => Reply::from_error(&error, correlation_id),
             };
@@ -642,6 +652,7 @@ mod tests {
             pingone: directory.clone(),
             budget: Duration::from_secs(5),
             legacy: None,
+            allow_active_from_events: false,
         };
         let function = Function {
             capability: &EnrollEmail,

@@ -226,3 +226,45 @@ async fn a_throttled_enrollment_is_delivered_again_and_succeeds() {
     assert_eq!(flow.bobs_devices("EMAIL", "email", BOB_EMAIL).await, 1);
     assert!(flow.dead_lettered().await.is_empty());
 }
+
+#[tokio::test]
+async fn an_enrollment_event_may_not_create_an_active_device_unless_the_deployment_allows_it() {
+    // Given an SMS device for bob with status ACTIVE (no pairing passcode to bob's phone)
+    let stack = Stack::start().await;
+    let mut request = enrollment("SMS", "phone", "+15555550177");
+    request["properties"]["status"] = json!("ACTIVE");
+    let created = "POST /v1/environments/{envId}/users/{userId}/devices";
+
+    // When it arrives as an enrollment event, the deployment not allowing it
+    let function = stack.function("createDevicePingID").await;
+    let answer = function
+        .process
+        .invoke(eventbridge_event(request.clone()))
+        .await
+        .expect("an answer");
+    // Then it is refused, naming the field, and PingOne is not asked
+    let (code, body) = answer.into_error().expect("a failed invocation");
+    assert_eq!(code, "VALIDATION_FAILED");
+    assert!(body.contains("properties.status"), "{body}");
+    assert_eq!(stack.stats(created).await, 0);
+
+    // Through the API (its bearer token checked) the same request pairs the device
+    ok(&function.call(request["properties"].clone()).await);
+    assert_eq!(stack.stats(created).await, 1);
+
+    // And from events too where the deployment allows it
+    let allowed = [(
+        "PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS",
+        "true".to_string(),
+    )];
+    let trusting = stack.function_with("createDevicePingID", &allowed).await;
+    let mut other = request.clone();
+    other["properties"]["phone"] = json!("+15555550178");
+    let answer = trusting
+        .process
+        .invoke(eventbridge_event(other))
+        .await
+        .expect("an answer");
+    answer.into_response().expect("the created device");
+    assert_eq!(stack.stats(created).await, 2);
+}

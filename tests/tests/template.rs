@@ -179,6 +179,17 @@ fn each_rule_notices_when_the_template_breaks_it() {
                 set(t, format, json!("$context.requestId $input.body"))
             },
         ),
+        (
+            "enrollment events may create ACTIVE devices by default",
+            "parameters for secrets, KMS key, region and log level",
+            |t| {
+                set(
+                    t,
+                    "/Parameters/AllowActiveEnrollmentFromEvents/Default",
+                    json!("true"),
+                )
+            },
+        ),
         ("an alarm is dropped", "an errors alarm per function", |t| {
             remove(t, "/Resources/DeleteDeviceErrors")
         }),
@@ -883,20 +894,32 @@ fn optional_waf(t: &Template) -> Vec<String> {
 }
 
 fn parameters(t: &Template) -> Vec<String> {
-    [
-        "PingOneConnectionSecretArn",
-        "ApiTokensSecretArn",
-        "PingIdPropertiesSecretArn",
-        "PingOneRegion",
-        "SecretsKmsKeyArn",
-        "LogLevel",
-        "LogRetentionDays",
-        "Architecture",
-    ]
-    .into_iter()
-    .filter(|name| t.written["Parameters"][name].is_null())
-    .map(|name| format!("no parameter {name}"))
-    .collect()
+    let mut problems = Vec::new();
+    // An enrollment event creates an ACTIVE device only where the deployment says so.
+    let allow = "AllowActiveEnrollmentFromEvents";
+    let env = &t.written["Resources"]["CreateDevicePingIDFunction"]["Properties"]["Environment"]["Variables"]
+        ["PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS"];
+    if t.written["Parameters"][allow]["Default"] != "false" || *env != json!({ "Ref": allow }) {
+        problems.push(format!(
+            "createDevicePingID does not take {allow}, default false"
+        ));
+    }
+    problems.extend(
+        [
+            "PingOneConnectionSecretArn",
+            "ApiTokensSecretArn",
+            "PingIdPropertiesSecretArn",
+            "PingOneRegion",
+            "SecretsKmsKeyArn",
+            "LogLevel",
+            "LogRetentionDays",
+            "Architecture",
+        ]
+        .into_iter()
+        .filter(|name| t.written["Parameters"][name].is_null())
+        .map(|name| format!("no parameter {name}")),
+    );
+    problems
 }
 
 fn outputs_api_url(t: &Template) -> Vec<String> {

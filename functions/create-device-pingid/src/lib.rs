@@ -223,6 +223,13 @@ impl Handler for CreateDevice {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceOutput, Error> {
+        if input.status == "ACTIVE" && !invocation.may_create_active_devices() {
+            return Err(Error::Validation(vec![FieldProblem::new(
+                "properties.status",
+                "ACTIVE is not accepted from enrollment events by this deployment \
+                 (AllowActiveEnrollmentFromEvents): use ACTIVATION_REQUIRED",
+            )]));
+        }
         let body = input.body()?;
         let pingone = invocation.pingone();
         let created = DeviceOutput::try_from(pingone.create_device(&input.user_id, body).await?)?;
