@@ -43,9 +43,13 @@ fn main() -> anyhow::Result<()> {
         std::env::var_os("PINGID_BIN_DIR").map_or_else(|| root.join("target/lambda"), Into::into)
     };
 
+    // The shipped profile's row, when the table is measured.
+    let chosen = match flag("--lto-table") {
+        true => Some(builds::chosen_lto(root)?),
+        false => None,
+    };
     let mut lto = Vec::new();
-    if flag("--lto-table") {
-        let chosen = builds::chosen_lto(root)?;
+    if let Some(chosen) = chosen {
         let target = root.join("target/bench-lto");
         for profile in builds::LTO_ROWS.into_iter().filter(|row| *row != chosen) {
             let time = builds::cold_make_build(root, &target, Some(profile))?;
@@ -66,9 +70,9 @@ fn main() -> anyhow::Result<()> {
         scenarios::Counts::scaled(scale),
     ))?;
     drop(runtime);
-    if flag("--lto-table") {
+    if let Some(chosen) = chosen {
         lto.push(scenarios::LtoRow {
-            profile: builds::chosen_lto(root)?,
+            profile: chosen,
             chosen: true,
             build: build[0].clone(),
             sizes: results.sizes.clone(),

@@ -717,16 +717,18 @@ async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyh
     let binary = "validate-otp-device-authentication";
     let function = stack.spawn(binary).await?;
     let fixture = e2e::load_event("validate-otp-device-authentication.rest.json");
+    // A fresh TOTP authentication of carol's (untimed) and the fixture checking its code.
+    let next_check = || async {
+        let (id, otp) = stack.totp_authentication().await?;
+        let mut event = fixture.clone();
+        e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_LIVE_ID, &id);
+        e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_OTP, &otp);
+        anyhow::Ok((event, id, otp))
+    };
     let run = warm_run(
         &function,
         counts,
-        || async {
-            let (id, otp) = stack.totp_authentication().await?;
-            let mut event = fixture.clone();
-            e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_LIVE_ID, &id);
-            e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_OTP, &otp);
-            Ok(event)
-        },
+        || async { Ok(next_check().await?.0) },
         |answer| matches!(proxy(answer), Some((200, body)) if body["status"] == "COMPLETED"),
     )
     .await?;
@@ -749,10 +751,7 @@ async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyh
         direct.push(timed(check).await?);
     }
     let reference = reference_run(stack, counts, || async {
-        let (id, otp) = stack.totp_authentication().await?;
-        let mut event = fixture.clone();
-        e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_LIVE_ID, &id);
-        e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_OTP, &otp);
+        let (event, id, otp) = next_check().await?;
         let body = json!({ "otp": otp }).to_string();
         let calls = vec![reference_call(
             "POST",
