@@ -9,7 +9,7 @@
 //! bundle is built from, as ready-made trust anchors: nothing to read or parse. The roots change
 //! with the crate version (`cargo update`), not with the Lambda image.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use crate::error::Error;
@@ -28,7 +28,7 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// (e.g. `https_only`).
 pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config())
+        .tls_backend_preconfigured(TLS_CONFIG.clone())
         .connect_timeout(CONNECT_TIMEOUT)
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -39,7 +39,7 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 /// plain HTTP on loopback. reqwest carries no crypto provider of its own (`rustls-no-provider`),
 /// so every client, even one that never opens TLS, is built on this or [`client_builder`].
 pub fn bare_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder().tls_backend_preconfigured(tls_config())
+    reqwest::Client::builder().tls_backend_preconfigured(TLS_CONFIG.clone())
 }
 
 /// Builds a client, naming the failure as ours.
@@ -48,6 +48,10 @@ pub fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, Error> 
         .build()
         .map_err(|e| Error::Internal(format!("HTTP client: {e}")))
 }
+
+/// Built once per process: the PingOne client, the SDK's HTTP client and any other client get
+/// copies of it (its verifier and roots are shared), not a trust store each.
+static TLS_CONFIG: LazyLock<rustls::ClientConfig> = LazyLock::new(tls_config);
 
 fn tls_config() -> rustls::ClientConfig {
     let roots = rustls::RootCertStore {
