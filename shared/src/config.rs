@@ -25,7 +25,7 @@ use std::time::Duration;
 use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
-use crate::legacy::flow::RETURN_URL_PATTERN;
+use crate::legacy::flow::is_return_url;
 use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::pingone::{PingOneClient, Region};
 use crate::sdk::AwsSettings;
@@ -135,10 +135,7 @@ impl Settings {
             properties_secret_id: non_empty("PINGID_PROPERTIES_SECRET_ID"),
             used_once_table: non_empty("PINGID_USED_ONCE_TABLE"),
             legacy_return_url: match non_empty("PINGID_LEGACY_RETURN_URL") {
-                Some(url)
-                    if !regex_lite::Regex::new(RETURN_URL_PATTERN)
-                        .is_ok_and(|pattern| pattern.is_match(&url)) =>
-                {
+                Some(url) if !is_return_url(&url) => {
                     return Err(Error::ConfigUnavailable(
                         "PINGID_LEGACY_RETURN_URL must be an https URL (or http://localhost)"
                             .into(),
