@@ -147,7 +147,7 @@ async fn the_sms_walkthrough_of_the_readme_works() {
     let (status, done) = call(
         &local,
         "validateOtpDeviceAuthentication",
-        json!({ "deviceAuthenticationId": id, "otp": otp }),
+        json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id, "otp": otp }),
     )
     .await;
     assert_eq!((status, done["status"].as_str()), (200, Some("COMPLETED")));

@@ -23,6 +23,10 @@ pub(crate) struct Fault {
     /// Requests whose path starts with this are hit (empty: all PingOne and PingID requests).
     #[serde(default)]
     pub(crate) path_prefix: String,
+    /// Only requests with this HTTP method are hit (absent: every method), e.g. to fail an
+    /// action (`POST`) on a resource while reads of it (`GET`) are served.
+    #[serde(default)]
+    pub(crate) method: Option<String>,
     /// Delay before anything else happens (combinable with every other effect).
     #[serde(default)]
     pub(crate) latency_ms: u64,
@@ -80,16 +84,20 @@ impl FaultList {
         lock(&self.rules).clone()
     }
 
-    /// The first rule matching `path`, using up one of its `count` (choice left open: when
-    /// several rules match, only the first one applies).
-    fn take(&self, path: &str) -> Option<Fault> {
+    /// The first rule matching `method` and `path`, using up one of its `count` (choice left
+    /// open: when several rules match, only the first one applies).
+    fn take(&self, method: &str, path: &str) -> Option<Fault> {
         if path.starts_with("/_sim") {
             return None;
         }
         let mut rules = lock(&self.rules);
-        let index = rules
-            .iter()
-            .position(|rule| path.starts_with(&rule.path_prefix))?;
+        let index = rules.iter().position(|rule| {
+            path.starts_with(&rule.path_prefix)
+                && rule
+                    .method
+                    .as_deref()
+                    .is_none_or(|wanted| wanted.eq_ignore_ascii_case(method))
+        })?;
         let rule = rules[index].clone();
         match &mut rules[index].count {
             Some(1) => {
@@ -124,7 +132,10 @@ pub(crate) async fn inject(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(fault) = state.faults.take(request.uri().path()) else {
+    let Some(fault) = state
+        .faults
+        .take(request.method().as_str(), request.uri().path())
+    else {
         return next.run(request).await;
     };
     if fault.latency_ms > 0 {
@@ -197,6 +208,7 @@ mod tests {
     fn rule(prefix: &str, count: Option<u32>) -> Fault {
         Fault {
             path_prefix: prefix.into(),
+            method: None,
             latency_ms: 0,
             status: Some(503),
             retry_after_seconds: None,
@@ -212,15 +224,21 @@ mod tests {
         let faults = FaultList::default();
         faults.replace(vec![rule("/v1/environments", Some(2)), rule("/", None)]);
         assert_eq!(
-            faults.take("/v1/environments/x").map(|f| f.path_prefix),
+            faults
+                .take("GET", "/v1/environments/x")
+                .map(|f| f.path_prefix),
             Some("/v1/environments".into())
         );
         assert_eq!(
-            faults.take("/v1/environments/x").map(|f| f.path_prefix),
+            faults
+                .take("GET", "/v1/environments/x")
+                .map(|f| f.path_prefix),
             Some("/v1/environments".into())
         );
         assert_eq!(
-            faults.take("/v1/environments/x").map(|f| f.path_prefix),
+            faults
+                .take("GET", "/v1/environments/x")
+                .map(|f| f.path_prefix),
             Some("/".into())
         );
         assert_eq!(faults.list().len(), 1);
@@ -230,7 +248,21 @@ mod tests {
     fn control_paths_are_never_faulted() {
         let faults = FaultList::default();
         faults.replace(vec![rule("", None)]);
-        assert!(faults.take("/_sim/stats").is_none());
-        assert!(faults.take("/env/as/token").is_some());
+        assert!(faults.take("GET", "/_sim/stats").is_none());
+        assert!(faults.take("GET", "/env/as/token").is_some());
+    }
+
+    #[test]
+    fn a_rule_with_a_method_hits_only_that_method() {
+        let faults = FaultList::default();
+        let mut post_only = rule("/env/deviceAuthentications", None);
+        post_only.method = Some("POST".into());
+        faults.replace(vec![post_only]);
+        assert!(faults.take("GET", "/env/deviceAuthentications/1").is_none());
+        assert!(
+            faults
+                .take("POST", "/env/deviceAuthentications/1")
+                .is_some()
+        );
     }
 }

@@ -16,6 +16,8 @@ struct Flow {
     select: Function,
     validate: Function,
     cancel: Function,
+    /// Whose each started authentication is, as `createDeviceAuthenticationPingID` answered.
+    owners: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl Flow {
@@ -30,13 +32,14 @@ impl Flow {
             select: stack.function("deviceSelectDeviceAuthentication").await,
             validate: stack.function("validateOtpDeviceAuthentication").await,
             cancel: stack.function("cancelDeviceAuthenticationPingID").await,
+            owners: Default::default(),
             stack,
         }
     }
 
     /// Starts an authentication and returns `(id, status)`.
     async fn start_authentication(&self, properties: Value) -> (String, String) {
-        let output = ok(&self.create.call(properties).await);
+        let output = ok(&self.create.call(properties.clone()).await);
         assert_eq!(
             output["statusCode"].as_u64().map(|s| s / 100),
             Some(2),
@@ -47,10 +50,13 @@ impl Flow {
             output["rawResponse"]["id"]
         );
         assert_eq!(output["status"], output["rawResponse"]["status"]);
+        assert_eq!(output["userId"], properties["userId"]);
         let id = output["deviceAuthenticationId"]
             .as_str()
             .unwrap()
             .to_string();
+        let owner = output["userId"].as_str().unwrap().to_string();
+        self.owners.lock().unwrap().insert(id.clone(), owner);
         (id, output["status"].as_str().unwrap().to_string())
     }
 
@@ -65,17 +71,22 @@ impl Flow {
         (id, self.stack.last_otp_sent_to(demo::ALICE_PHONE).await)
     }
 
+    /// The user who started authentication `id`.
+    fn owner(&self, id: &str) -> String {
+        self.owners.lock().unwrap()[id].clone()
+    }
+
     async fn status_of(&self, id: &str) -> String {
         let output = ok(&self
             .read
-            .call(json!({ "deviceAuthenticationId": id }))
+            .call(json!({ "userId": self.owner(id), "deviceAuthenticationId": id }))
             .await);
         output["status"].as_str().unwrap().to_string()
     }
 
     async fn check_otp(&self, id: &str, otp: &str) -> e2e::ProxyResponse {
         self.validate
-            .call(json!({ "deviceAuthenticationId": id, "otp": otp }))
+            .call(json!({ "userId": self.owner(id), "deviceAuthenticationId": id, "otp": otp }))
             .await
     }
 
@@ -145,7 +156,7 @@ async fn push_denied_on_the_phone_fails_and_stays_failed() {
     flow.stack.push(&id, "DENY").await;
     let output = ok(&flow
         .read
-        .call(json!({ "deviceAuthenticationId": id }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id }))
         .await);
     assert_eq!(output["status"], "FAILED");
     assert!(
@@ -168,7 +179,7 @@ async fn push_timeout_lets_the_user_pick_another_device() {
     // OTP fallback: select the SMS device, type the code
     let selected = ok(&flow
         .select
-        .call(json!({ "deviceAuthenticationId": id, "deviceId": demo::ALICE_SMS_DEVICE_ID }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id, "deviceId": demo::ALICE_SMS_DEVICE_ID }))
         .await);
     assert_eq!(selected["status"], "OTP_REQUIRED");
     let otp = flow.stack.last_otp_sent_to(demo::ALICE_PHONE).await;
@@ -260,7 +271,9 @@ async fn cancel_ends_the_authentication_for_good() {
         .await;
     let cancelled = ok(&flow
         .cancel
-        .call(json!({ "deviceAuthenticationId": id, "reason": "SIGNOUT" }))
+        .call(
+            json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id, "reason": "SIGNOUT" }),
+        )
         .await);
     let status = cancelled["status"].as_str().unwrap().to_string();
     assert!(
@@ -273,7 +286,7 @@ async fn cancel_ends_the_authentication_for_good() {
     // Cancelling twice is refused, not silently accepted
     let again = flow
         .cancel
-        .call(json!({ "deviceAuthenticationId": id }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id }))
         .await;
     failed(&again, 409, "INVALID_STATE");
 }
@@ -286,12 +299,12 @@ async fn cancel_with_change_device_goes_back_to_device_selection() {
         .await;
     let changed = ok(&flow
         .cancel
-        .call(json!({ "deviceAuthenticationId": id, "reason": "CHANGE_DEVICE" }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id, "reason": "CHANGE_DEVICE" }))
         .await);
     assert_eq!(changed["status"], "DEVICE_SELECTION_REQUIRED");
     let selected = ok(&flow
         .select
-        .call(json!({ "deviceAuthenticationId": id, "deviceId": demo::ALICE_EMAIL_DEVICE_ID }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id, "deviceId": demo::ALICE_EMAIL_DEVICE_ID }))
         .await);
     assert_eq!(selected["status"], "OTP_REQUIRED");
     let otp = flow.stack.last_otp_sent_to(demo::ALICE_EMAIL).await;
@@ -310,7 +323,7 @@ async fn a_prompting_policy_asks_for_a_device_first() {
     assert_eq!(status, "DEVICE_SELECTION_REQUIRED");
     let read = ok(&flow
         .read
-        .call(json!({ "deviceAuthenticationId": id }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id }))
         .await);
     let offered = read["rawResponse"]["_embedded"]["devices"]
         .as_array()
@@ -319,7 +332,7 @@ async fn a_prompting_policy_asks_for_a_device_first() {
     assert_eq!(offered, 3, "{read}");
     let selected = ok(&flow
         .select
-        .call(json!({ "deviceAuthenticationId": id, "deviceId": demo::ALICE_SMS_DEVICE_ID }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id, "deviceId": demo::ALICE_SMS_DEVICE_ID }))
         .await);
     assert_eq!(selected["status"], "OTP_REQUIRED");
 }
@@ -376,7 +389,7 @@ async fn unknown_device_authentications_are_not_found() {
     let stack = Stack::start().await;
     let read = stack.function("readDeviceAuthentication").await;
     let response = read
-        .call(json!({ "deviceAuthenticationId": "00000000-0000-4000-8000-000000000000" }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": "00000000-0000-4000-8000-000000000000" }))
         .await;
     failed(&response, 404, "NOT_FOUND");
 }
@@ -396,4 +409,93 @@ async fn a_one_time_device_with_a_bad_phone_is_refused_before_pingone_is_called(
     let body = failed(&response, 400, "VALIDATION_FAILED");
     assert_eq!(body["details"][0]["field"], "properties.oneTimeSmsDevice");
     assert_eq!(stack.stats("POST /{envId}/deviceAuthentications").await, 0);
+}
+
+/// An error body without what differs from call to call (its correlation id).
+fn without_correlation(mut body: Value) -> Value {
+    body.as_object_mut().unwrap().remove("correlationId");
+    body
+}
+
+#[tokio::test]
+async fn another_users_completed_authentication_reads_as_not_found() {
+    // Given bob's own authentication, COMPLETED with a code sent to an address he controls
+    let flow = Flow::start().await;
+    let (bobs, _) = flow
+        .start_authentication(json!({
+            "userId": demo::BOB_ID, "selectedDevice": "oneTime",
+            "oneTimeDeviceType": "EMAIL", "oneTimeEmailDevice": "bob.backup@example.com",
+        }))
+        .await;
+    let otp = flow.stack.last_otp_sent_to("bob.backup@example.com").await;
+    assert_eq!(
+        ok(&flow.check_otp(&bobs, &otp).await)["status"],
+        "COMPLETED"
+    );
+    // When a flow acting for alice is handed bob's id
+    let passed_off = flow
+        .read
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": bobs }))
+        .await;
+    // Then it is not found, in the very words an unknown id gets
+    let unknown = flow
+        .read
+        .call(json!({ "userId": demo::ALICE_ID,
+            "deviceAuthenticationId": "00000000-0000-4000-8000-000000000000" }))
+        .await;
+    assert_eq!(
+        without_correlation(failed(&passed_off, 404, "NOT_FOUND")),
+        without_correlation(failed(&unknown, 404, "NOT_FOUND"))
+    );
+    // And bob himself still reads it
+    assert_eq!(flow.status_of(&bobs).await, "COMPLETED");
+}
+
+#[tokio::test]
+async fn no_action_reaches_another_users_authentication() {
+    // Given alice's SMS authentication waiting for the code she received
+    let flow = Flow::start().await;
+    let assertion = flow
+        .stack
+        .function("validateAssertionDeviceAuthentication")
+        .await;
+    let (id, otp) = flow.start_sms_authentication().await;
+    let actions = "POST /{envId}/deviceAuthentications/{deviceAuthenticationId}";
+    // When each action is called for bob with alice's id (and even her right code)
+    let as_bob = |extra: Value| {
+        let mut properties = json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": id });
+        properties
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        properties
+    };
+    let refused = [
+        flow.validate.call(as_bob(json!({ "otp": otp }))).await,
+        flow.select
+            .call(as_bob(json!({ "deviceId": demo::ALICE_SMS_DEVICE_ID })))
+            .await,
+        flow.cancel
+            .call(as_bob(json!({ "reason": "SIGNOUT" })))
+            .await,
+        assertion
+            .call(as_bob(
+                json!({ "assertion": "{}", "origin": "https://login.example.com" }),
+            ))
+            .await,
+        flow.read.call(as_bob(json!({}))).await,
+    ];
+    // Then each answers NOT_FOUND, and PingOne was asked to do nothing
+    for response in &refused {
+        failed(response, 404, "NOT_FOUND");
+    }
+    assert_eq!(flow.stack.stats(actions).await, 0);
+    // And alice's authentication is as it was: her code still completes it
+    assert_eq!(flow.status_of(&id).await, "OTP_REQUIRED");
+    let output = ok(&flow.check_otp(&id, &otp).await);
+    assert_eq!(
+        (output["status"].as_str(), output["userId"].as_str()),
+        (Some("COMPLETED"), Some(demo::ALICE_ID))
+    );
+    assert_no_secret_in_logs(&flow.functions(), &[&otp]);
 }

@@ -27,10 +27,13 @@ async fn each_kind_of_bad_input_is_named_in_the_error_body() {
     let stack = Stack::start().await;
     let validate = stack.function("validateOtpDeviceAuthentication").await;
     let id = "a11ce000-0000-4000-8000-00000000aaaa";
+    let alice = demo::ALICE_ID;
 
     // Missing required field
     let body = failed(
-        &validate.call(json!({ "deviceAuthenticationId": id })).await,
+        &validate
+            .call(json!({ "userId": alice, "deviceAuthenticationId": id }))
+            .await,
         400,
         "VALIDATION_FAILED",
     );
@@ -43,7 +46,7 @@ async fn each_kind_of_bad_input_is_named_in_the_error_body() {
     let long = "1".repeat(65);
     let body = failed(
         &validate
-            .call(json!({ "deviceAuthenticationId": id, "otp": long }))
+            .call(json!({ "userId": alice, "deviceAuthenticationId": id, "otp": long }))
             .await,
         400,
         "VALIDATION_FAILED",
@@ -53,7 +56,7 @@ async fn each_kind_of_bad_input_is_named_in_the_error_body() {
     // Wrong type
     let body = failed(
         &validate
-            .call(json!({ "deviceAuthenticationId": id, "otp": 123456 }))
+            .call(json!({ "userId": alice, "deviceAuthenticationId": id, "otp": 123456 }))
             .await,
         400,
         "VALIDATION_FAILED",
@@ -75,6 +78,7 @@ async fn each_kind_of_bad_input_is_named_in_the_error_body() {
     assert_eq!(
         named,
         [
+            "properties.userId",
             "properties.deviceAuthenticationId",
             "properties.otp",
             "properties.clientSecret"
@@ -94,8 +98,7 @@ async fn each_kind_of_bad_input_is_named_in_the_error_body() {
     assert_eq!(fields(&body)[0].0, "body");
 
     // Oversize body
-    let huge =
-        json!({ "properties": { "deviceAuthenticationId": id, "otp": "1".repeat(100_000) } });
+    let huge = json!({ "properties": { "userId": alice, "deviceAuthenticationId": id, "otp": "1".repeat(100_000) } });
     let event = ApiRequest::post_json(path, &huge).rest_event();
     failed(
         &validate.invoke_proxy(event).await,
@@ -121,7 +124,9 @@ async fn each_kind_of_bad_input_is_named_in_the_error_body() {
         validate.logs()
     );
     // The function is still serving
-    let still = validate.call(json!({ "deviceAuthenticationId": id })).await;
+    let still = validate
+        .call(json!({ "userId": alice, "deviceAuthenticationId": id }))
+        .await;
     failed(&still, 400, "VALIDATION_FAILED");
 }
 

@@ -106,7 +106,7 @@ impl Enrollment {
         let done = ok(&self
             .check_otp
             .call(
-                json!({ "deviceAuthenticationId": started["deviceAuthenticationId"], "otp": code }),
+                json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": started["deviceAuthenticationId"], "otp": code }),
             )
             .await);
         assert_eq!(done["status"], "COMPLETED", "{done}");
@@ -215,7 +215,7 @@ async fn yubikey_enroll_activate_authenticate_and_replay_is_refused() {
     let started = flow.authenticate(id).await;
     let replayed = flow
         .check_otp
-        .call(json!({ "deviceAuthenticationId": started["deviceAuthenticationId"], "otp": otp }))
+        .call(json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": started["deviceAuthenticationId"], "otp": otp }))
         .await;
     failed(&replayed, 400, "INVALID_OTP");
 }
@@ -259,7 +259,7 @@ async fn fido_round_trip(kind: &str) {
     let done = ok(&flow
         .check_assertion
         .call(
-            json!({ "deviceAuthenticationId": started["deviceAuthenticationId"],
+            json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": started["deviceAuthenticationId"],
             "assertion": assertion, "origin": ORIGIN }),
         )
         .await);
@@ -312,7 +312,7 @@ async fn a_forged_attestation_or_assertion_is_refused() {
     let refused = flow
         .check_assertion
         .call(
-            json!({ "deviceAuthenticationId": started["deviceAuthenticationId"],
+            json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": started["deviceAuthenticationId"],
             "assertion": forged, "origin": ORIGIN }),
         )
         .await;
@@ -362,7 +362,7 @@ async fn pingid_desktop_enroll_activate_authenticate() {
     let done = ok(&flow
         .check_assertion
         .call(
-            json!({ "deviceAuthenticationId": started["deviceAuthenticationId"],
+            json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": started["deviceAuthenticationId"],
             "assertion": signed["assertion"], "origin": DESKTOP_ORIGIN }),
         )
         .await);
@@ -404,7 +404,7 @@ async fn pingid_app_pairs_with_a_pairing_key_and_approves_a_push() {
     flow.stack.push(id, "APPROVE").await;
     let done = ok(&flow
         .read_authentication
-        .call(json!({ "deviceAuthenticationId": id }))
+        .call(json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": id }))
         .await);
     assert_eq!(done["status"], "COMPLETED", "{done}");
 }

@@ -75,7 +75,8 @@ async fn a_missing_binary_names_the_build_command() {
 #[tokio::test]
 async fn api_gateway_events_round_trip_through_a_function() -> anyhow::Result<()> {
     let echo = FunctionProcess::spawn(ECHO, &[]).await?;
-    let body = json!({"properties": {"deviceAuthenticationId": PLACEHOLDER_LIVE_ID}});
+    let body =
+        json!({"properties": {"userId": "alice", "deviceAuthenticationId": PLACEHOLDER_LIVE_ID}});
 
     let rest = apigw_v1_event(
         "/v1/pingid/readDeviceAuthentication",
@@ -107,7 +108,8 @@ async fn api_gateway_events_round_trip_through_a_function() -> anyhow::Result<()
 
 #[test]
 fn placeholders_are_replaced_inside_encoded_bodies() -> anyhow::Result<()> {
-    let body = json!({"properties": {"deviceAuthenticationId": PLACEHOLDER_LIVE_ID}});
+    let body =
+        json!({"properties": {"userId": "alice", "deviceAuthenticationId": PLACEHOLDER_LIVE_ID}});
     let mut event =
         ApiRequest::post_json("/v1/pingid/readDeviceAuthentication", &body).rest_event();
 

@@ -76,7 +76,7 @@ async fn at_trace_no_line_carries_a_passcode_or_a_bearer_token() {
     // When each is called with a canary where a passcode and a bearer token go
     let otp = "CanaryOtp7Q4Zx9";
     let refused = otp_check
-        .call(json!({ "deviceAuthenticationId": demo::ALICE_ID, "otp": otp }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": demo::ALICE_ID, "otp": otp }))
         .await;
     assert!(
         refused.status >= 400,

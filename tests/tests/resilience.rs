@@ -84,10 +84,10 @@ async fn an_otp_check_is_sent_once_even_when_pingone_fails() {
     let otp = stack.last_otp_sent_to(demo::ALICE_PHONE).await;
     let prefix = format!("/{}/deviceAuthentications/{id}", demo::ENV_ID);
     stack
-        .sim_faults(json!([{ "pathPrefix": prefix, "status": 502 }]))
+        .sim_faults(json!([{ "pathPrefix": prefix, "method": "POST", "status": 502 }]))
         .await;
     let response = validate
-        .call(json!({ "deviceAuthenticationId": id, "otp": otp }))
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id, "otp": otp }))
         .await;
     failed(&response, 503, "UPSTREAM_UNAVAILABLE");
     assert_eq!(

@@ -192,6 +192,21 @@ pub struct Warm {
     pub cpu_ratio: f64,
     /// Memory over the long run.
     pub memory: Memory,
+    /// What binding the call to its user costs, for the capabilities that read the
+    /// authentication before acting on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_binding: Option<BindingCost>,
+}
+
+/// The price of reading an authentication before acting on it (finding 1 of the security
+/// issue): one more PingOne call, measured on its own.
+#[derive(Debug, Serialize)]
+pub struct BindingCost {
+    /// The simulator answering the read directly, p50: the wall time the binding adds.
+    pub read_p50_ms: f64,
+    /// CPU per invocation of the reference making the read and the action, minus the reference
+    /// making the action alone: the CPU the binding adds with the named dependencies.
+    pub reference_cpu_us: f64,
 }
 
 /// Resident memory of one function process over a long run of invocations.
@@ -569,6 +584,7 @@ fn warm(binary: &str, run: WarmRun, reference: WarmRun, echo: Summary, simulator
         reference_cpu_us_per_invocation: reference.cpu_us_per_invocation,
         cpu_ratio: run.cpu_us_per_invocation / reference.cpu_us_per_invocation,
         memory: run.memory,
+        user_binding: None,
     }
 }
 
@@ -717,10 +733,12 @@ async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyh
     let binary = "validate-otp-device-authentication";
     let function = stack.spawn(binary).await?;
     let fixture = e2e::load_event("validate-otp-device-authentication.rest.json");
-    // A fresh TOTP authentication of carol's (untimed) and the fixture checking its code.
+    // A fresh TOTP authentication of carol's (untimed) and the fixture checking its code (the
+    // fixture's is alice's: the function answers another user's authentication NOT_FOUND).
     let next_check = || async {
         let (id, otp) = stack.totp_authentication().await?;
         let mut event = fixture.clone();
+        e2e::replace_in_strings(&mut event, demo::ALICE_ID, demo::CAROL_ID);
         e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_LIVE_ID, &id);
         e2e::replace_in_strings(&mut event, e2e::PLACEHOLDER_OTP, &otp);
         anyhow::Ok((event, id, otp))
@@ -739,30 +757,44 @@ async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyh
             demo::ENV_ID
         )
     };
-    let mut direct = Vec::with_capacity(counts.warm);
+    // The function reads the authentication (is it the user's?), then checks the code.
+    let (mut direct, mut reads) = (Vec::new(), Vec::new());
     for _ in 0..counts.warm {
         let (id, otp) = stack.totp_authentication().await?;
+        let read = stack.http.get(url(&id)).bearer_auth(&stack.token);
         let check = stack
             .http
             .post(url(&id))
             .bearer_auth(&stack.token)
             .header("content-type", OTP_CHECK)
             .body(json!({ "otp": otp }).to_string());
-        direct.push(timed(check).await?);
+        let read = timed(read).await?;
+        reads.push(read);
+        direct.push(read + timed(check).await?);
     }
-    let reference = reference_run(stack, counts, || async {
-        let (event, id, otp) = next_check().await?;
+    let calls = |id: &str, otp: &str, bound: bool| {
         let body = json!({ "otp": otp }).to_string();
-        let calls = vec![reference_call(
-            "POST",
-            &url(&id),
-            Some(OTP_CHECK),
-            Some(&body),
-        )];
-        Ok((event, calls))
-    })
-    .await?;
-    Ok(warm(binary, run, reference, echo, Summary::of(&mut direct)))
+        let check = reference_call("POST", &url(id), Some(OTP_CHECK), Some(&body));
+        match bound {
+            true => vec![reference_call("GET", &url(id), None, None), check],
+            false => vec![check],
+        }
+    };
+    let reference_with = |bound: bool| {
+        reference_run(stack, counts, move || async move {
+            let (event, id, otp) = next_check().await?;
+            Ok((event, calls(&id, &otp, bound)))
+        })
+    };
+    let reference = reference_with(true).await?;
+    let unbound = reference_with(false).await?;
+    let user_binding = BindingCost {
+        read_p50_ms: Summary::of(&mut reads).p50_ms,
+        reference_cpu_us: reference.cpu_us_per_invocation - unbound.cpu_us_per_invocation,
+    };
+    let mut warm = warm(binary, run, reference, echo, Summary::of(&mut direct));
+    warm.user_binding = Some(user_binding);
+    Ok(warm)
 }
 
 /// PingOne's media type of an OTP check.
@@ -919,8 +951,8 @@ async fn throughput(stack: &Stack, requests: usize) -> anyhow::Result<Vec<Throug
                 requests,
                 move |n| {
                     let (id, otp) = &prepared[n];
-                    let body =
-                        json!({ "properties": { "deviceAuthenticationId": id, "otp": otp } });
+                    let body = json!({ "properties": { "userId": demo::CAROL_ID,
+                            "deviceAuthenticationId": id, "otp": otp } });
                     c.post(&url)
                         .bearer_auth(pingid_local::DEFAULT_API_TOKEN)
                         .body(body.to_string())

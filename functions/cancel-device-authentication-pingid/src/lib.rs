@@ -4,7 +4,10 @@
 //! `reason` follows the connector: `SIGNOUT`, `CHANGE_DEVICE` and `ADD_DEVICE` pass through;
 //! anything else, or none, becomes `DEFAULT`.
 //!
-//! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
+//! Only `userId`'s authentication is touched: another user's answers `404 NOT_FOUND`, like an
+//! unknown id, before anything is sent to it (see `PingOneCalls::users_authentication`).
+//!
+//! PingOne: `GET` then `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.cancel.push.authentication+json`.
 
 use serde::Deserialize;
@@ -18,6 +21,9 @@ pub struct CancelDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// PingOne user id: the authentication must be this user's (another's answers NOT_FOUND)
+    #[field(id)]
+    pub user_id: String,
     /// the authentication to cancel
     #[field(id)]
     pub device_authentication_id: String,
@@ -48,12 +54,12 @@ impl Handler for CancelDeviceAuthentication {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
-        let response = invocation
-            .pingone()
-            .cancel_device_authentication(
-                &input.device_authentication_id,
-                reason(input.reason.as_deref()),
-            )
+        let pingone = invocation.pingone();
+        let (authentication, _) = pingone
+            .users_authentication(&input.user_id, &input.device_authentication_id)
+            .await?;
+        let response = pingone
+            .cancel_device_authentication(&authentication, reason(input.reason.as_deref()))
             .await?;
         DeviceAuthenticationOutput::try_from(response)
     }

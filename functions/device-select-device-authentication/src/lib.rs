@@ -1,7 +1,10 @@
 //! `deviceSelectDeviceAuthentication`: the user picked one of the devices offered by a
 //! `DEVICE_SELECTION_REQUIRED` authentication; PingOne sends the OTP or the push to it.
 //!
-//! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
+//! Only `userId`'s authentication is touched: another user's answers `404 NOT_FOUND`, like an
+//! unknown id, before anything is sent to it (see `PingOneCalls::users_authentication`).
+//!
+//! PingOne: `GET` then `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.device.select+json`.
 
 use serde::Deserialize;
@@ -16,6 +19,9 @@ pub struct DeviceSelectDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// PingOne user id: the authentication must be this user's (another's answers NOT_FOUND)
+    #[field(id)]
+    pub user_id: String,
     /// the authentication in DEVICE_SELECTION_REQUIRED
     #[field(id)]
     pub device_authentication_id: String,
@@ -39,10 +45,13 @@ impl Handler for DeviceSelectDeviceAuthentication {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
-        let response = invocation
-            .pingone()
+        let pingone = invocation.pingone();
+        let (authentication, _) = pingone
+            .users_authentication(&input.user_id, &input.device_authentication_id)
+            .await?;
+        let response = pingone
             .select_device(
-                &input.device_authentication_id,
+                &authentication,
                 &input.device_id,
                 input.compatibility.as_deref(),
             )

@@ -2,6 +2,9 @@
 //! a push waits for the user (`PUSH_CONFIRMATION_REQUIRED` → `COMPLETED`, `FAILED` or
 //! `PUSH_CONFIRMATION_TIMED_OUT`) instead of a Lambda blocking on the phone.
 //!
+//! Only `userId`'s authentication is read: another user's answers `404 NOT_FOUND`, like an
+//! unknown id, so a flow handed someone else's COMPLETED authentication cannot pass it off.
+//!
 //! PingOne: `GET {auth}/{envId}/deviceAuthentications/{id}`.
 
 use serde::Deserialize;
@@ -15,6 +18,9 @@ pub struct ReadDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// PingOne user id: the authentication must be this user's (another's answers NOT_FOUND)
+    #[field(id)]
+    pub user_id: String,
     /// id returned by createDeviceAuthenticationPingID
     #[field(id)]
     pub device_authentication_id: String,
@@ -32,9 +38,9 @@ impl Handler for ReadDeviceAuthentication {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
-        let response = invocation
+        let (_, response) = invocation
             .pingone()
-            .read_device_authentication(&input.device_authentication_id)
+            .users_authentication(&input.user_id, &input.device_authentication_id)
             .await?;
         DeviceAuthenticationOutput::try_from(response)
     }

@@ -9,7 +9,10 @@
 //! app's JWT. `origin` is the page the ceremony ran on; PingOne checks it against the policy's
 //! relying party. Sent once, never retried: an assertion answers one challenge.
 //!
-//! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
+//! Only `userId`'s authentication is touched: another user's answers `404 NOT_FOUND`, like an
+//! unknown id, before anything is sent to it (see `PingOneCalls::users_authentication`).
+//!
+//! PingOne: `GET` then `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.assertion.check+json`.
 
 use serde::Deserialize;
@@ -24,6 +27,9 @@ pub struct ValidateAssertionDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// PingOne user id: the authentication must be this user's (another's answers NOT_FOUND)
+    #[field(id)]
+    pub user_id: String,
     /// the authentication in ASSERTION_REQUIRED
     #[field(id)]
     pub device_authentication_id: String,
@@ -50,10 +56,13 @@ impl Handler for ValidateAssertionDeviceAuthentication {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
-        let response = invocation
-            .pingone()
+        let pingone = invocation.pingone();
+        let (authentication, _) = pingone
+            .users_authentication(&input.user_id, &input.device_authentication_id)
+            .await?;
+        let response = pingone
             .check_assertion(
-                &input.device_authentication_id,
+                &authentication,
                 &input.assertion,
                 &input.origin,
                 input.compatibility.as_deref(),

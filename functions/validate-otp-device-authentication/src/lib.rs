@@ -6,7 +6,10 @@
 //! is `FAILED`. The OTP is sent once: it is never retried automatically, and it never appears
 //! in a log line (it is a [`Secret`] from deserialisation on).
 //!
-//! PingOne: `POST {auth}/{envId}/deviceAuthentications/{id}`,
+//! Only `userId`'s authentication is touched: another user's answers `404 NOT_FOUND`, like an
+//! unknown id, before anything is sent to it (see `PingOneCalls::users_authentication`).
+//!
+//! PingOne: `GET` then `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.otp.check+json`.
 
 use serde::Deserialize;
@@ -22,6 +25,9 @@ pub struct ValidateOtpDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
+    /// PingOne user id: the authentication must be this user's (another's answers NOT_FOUND)
+    #[field(id)]
+    pub user_id: String,
     /// the authentication in OTP_REQUIRED
     #[field(id)]
     pub device_authentication_id: String,
@@ -41,9 +47,12 @@ impl Handler for ValidateOtpDeviceAuthentication {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
-        let response = invocation
-            .pingone()
-            .check_otp(&input.device_authentication_id, input.otp.expose())
+        let pingone = invocation.pingone();
+        let (authentication, _) = pingone
+            .users_authentication(&input.user_id, &input.device_authentication_id)
+            .await?;
+        let response = pingone
+            .check_otp(&authentication, input.otp.expose())
             .await?;
         DeviceAuthenticationOutput::try_from(response)
     }

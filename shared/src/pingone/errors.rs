@@ -111,7 +111,7 @@ pub fn map_error(status: u16, retry_after_seconds: Option<u64>, body: &[u8]) -> 
             details,
             ping_one_error_id: id,
         },
-        "NOT_FOUND" => Error::NotFound("PingOne has no such resource".to_string()),
+        "NOT_FOUND" => no_such_resource(),
         "REQUEST_LIMITED" => Error::RateLimited {
             retry_after_seconds,
         },
@@ -123,6 +123,12 @@ pub fn map_error(status: u16, retry_after_seconds: Option<u64>, body: &[u8]) -> 
         _ if status >= 500 => Error::UpstreamUnavailable(format!("HTTP {status}")),
         _ => Error::UpstreamInvalid(format!("unexpected HTTP {status}")),
     }
+}
+
+/// PingOne's "not found", also the answer for a resource of another user: the two must not be
+/// told apart.
+pub fn no_such_resource() -> Error {
+    Error::NotFound("PingOne has no such resource".to_string())
 }
 
 /// Parses a `Retry-After` header: seconds, or an HTTP date.

@@ -7,6 +7,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::errors::no_such_resource;
 use super::management::text;
 use super::{Host, PingOne, Request, Response, segment};
 use crate::budget::Deadline;
@@ -61,16 +62,37 @@ impl<'a> PingOneCalls<'a> {
         self.send(request).await
     }
 
-    /// `GET {auth}/{envId}/deviceAuthentications/{id}`: the current state (push polling).
-    pub async fn read_device_authentication(&self, id: &str) -> Result<Response, Error> {
-        self.send(Request::get(Host::Auth, device_authentication(id)))
-            .await
+    /// `GET {auth}/{envId}/deviceAuthentications/{id}`, answered only if the authentication is
+    /// `user_id`'s: the current state (push polling) and the proof every action on it needs.
+    ///
+    /// Another user's authentication answers exactly as an unknown id does, `NOT_FOUND`, so a
+    /// caller cannot learn that the id exists. PingOne has no user-scoped path for
+    /// authentications, so the binding is this read, not a token of ours: the id a flow carries
+    /// stays PingOne's (Ping's own nodes and ours interoperate), there is no key to manage or
+    /// rotate, and the owner is read from PingOne itself at the moment of the call (it never
+    /// changes once the authentication is started, so nothing can move between the read and
+    /// the action). Its price is one GET before each action; `make bench` measures it.
+    pub async fn users_authentication<'id>(
+        &self,
+        user_id: &str,
+        id: &'id str,
+    ) -> Result<(UsersAuthentication<'id>, Response), Error> {
+        let response = self
+            .send(Request::get(Host::Auth, device_authentication(id)))
+            .await?;
+        // Fails closed: an authentication without an owner (a usernameless one not yet
+        // completed) is nobody's, so no user may act on it through these calls.
+        let owner = response.body.pointer("/user/id").and_then(Value::as_str);
+        if owner != Some(user_id) {
+            return Err(no_such_resource());
+        }
+        Ok((UsersAuthentication { id }, response))
     }
 
     /// `device.select`: the user picked one of the offered devices.
     pub async fn select_device(
         &self,
-        id: &str,
+        authentication: &UsersAuthentication<'_>,
         device_id: &str,
         compatibility: Option<&str>,
     ) -> Result<Response, Error> {
@@ -80,7 +102,7 @@ impl<'a> PingOneCalls<'a> {
         }
         let request = Request::post(
             Host::Auth,
-            device_authentication(id),
+            device_authentication(authentication.id),
             content_type::DEVICE_SELECT,
             body,
         );
@@ -88,10 +110,14 @@ impl<'a> PingOneCalls<'a> {
     }
 
     /// `otp.check`: the passcode the user typed.
-    pub async fn check_otp(&self, id: &str, otp: &str) -> Result<Response, Error> {
+    pub async fn check_otp(
+        &self,
+        authentication: &UsersAuthentication<'_>,
+        otp: &str,
+    ) -> Result<Response, Error> {
         let request = Request::post(
             Host::Auth,
-            device_authentication(id),
+            device_authentication(authentication.id),
             content_type::OTP_CHECK,
             json!({ "otp": otp }),
         );
@@ -102,12 +128,12 @@ impl<'a> PingOneCalls<'a> {
     /// selection, for `CHANGE_DEVICE`).
     pub async fn cancel_device_authentication(
         &self,
-        id: &str,
+        authentication: &UsersAuthentication<'_>,
         reason: &str,
     ) -> Result<Response, Error> {
         let request = Request::post(
             Host::Auth,
-            device_authentication(id),
+            device_authentication(authentication.id),
             content_type::CANCEL,
             json!({ "reason": reason }),
         );
@@ -120,7 +146,7 @@ impl PingOneCalls<'_> {
     /// of an `ASSERTION_REQUIRED` authentication.
     pub async fn check_assertion(
         &self,
-        id: &str,
+        authentication: &UsersAuthentication<'_>,
         assertion: &str,
         origin: &str,
         compatibility: Option<&str>,
@@ -131,12 +157,20 @@ impl PingOneCalls<'_> {
         }
         let request = Request::post(
             Host::Auth,
-            device_authentication(id),
+            device_authentication(authentication.id),
             content_type::ASSERTION_CHECK,
             body,
         );
         self.send(request).await
     }
+}
+
+/// A device authentication shown to belong to the user a capability acts for: only
+/// [`PingOneCalls::users_authentication`] makes one, and every action on an authentication
+/// takes one, so no action can reach another user's authentication.
+#[derive(Debug)]
+pub struct UsersAuthentication<'id> {
+    id: &'id str,
 }
 
 fn device_authentication(id: &str) -> String {
@@ -155,16 +189,27 @@ pub struct DeviceAuthenticationOutput {
     pub device_authentication_id: String,
     /// Copy of `rawResponse.status`, e.g. `OTP_REQUIRED`, `COMPLETED`.
     pub status: String,
+    /// Copy of `rawResponse.user.id`: whose authentication it is (every later step takes it).
+    pub user_id: String,
 }
 
 impl TryFrom<Response> for DeviceAuthenticationOutput {
     type Error = Error;
 
-    /// Fails closed: a body without an id and a status is not taken for an answer.
+    /// Fails closed: a body without an id, a status and its user is not taken for an answer.
     fn try_from(response: Response) -> Result<Self, Error> {
         Ok(Self {
             device_authentication_id: text(&response.body, "id", "deviceAuthentication")?,
             status: text(&response.body, "status", "deviceAuthentication")?,
+            user_id: response
+                .body
+                .pointer("/user/id")
+                .and_then(Value::as_str)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    Error::UpstreamInvalid("deviceAuthentication without `user.id`".into())
+                })?,
             status_code: response.status,
             raw_response: response.body,
         })
@@ -184,6 +229,10 @@ impl Documented for DeviceAuthenticationOutput {
                 (
                     "status",
                     string("Copy of rawResponse.status, e.g. OTP_REQUIRED, COMPLETED"),
+                ),
+                (
+                    "userId",
+                    string("Copy of rawResponse.user.id: whose authentication it is"),
                 ),
             ],
         )
@@ -231,7 +280,7 @@ mod tests {
     fn a_device_authentication_needs_an_id_and_a_status() {
         let ok = Response {
             status: 200,
-            body: json!({"id": "da-1", "status": "OTP_REQUIRED"}),
+            body: json!({"id": "da-1", "status": "OTP_REQUIRED", "user": {"id": "u1"}}),
         };
         let output = DeviceAuthenticationOutput::try_from(ok).unwrap();
         assert_eq!(
@@ -242,6 +291,7 @@ mod tests {
             ("da-1", "OTP_REQUIRED")
         );
         for body in [
+            json!({"id": "da-1", "status": "COMPLETED"}),
             json!({"id": "da-1"}),
             json!({"status": "COMPLETED"}),
             json!({"id": "", "status": "COMPLETED"}),

@@ -16,7 +16,7 @@ pub use management::{
     DeviceOutput, EmptyOutput, MfaEnabledOutput, NicknameOutput, OrderOutput, PairingKeyOutput,
     PolicyOutput,
 };
-pub use mfa::{DeviceAuthenticationOutput, DevicesOutput, PingOneCalls};
+pub use mfa::{DeviceAuthenticationOutput, DevicesOutput, PingOneCalls, UsersAuthentication};
 
 use crate::BoxFuture;
 use crate::budget::Deadline;
