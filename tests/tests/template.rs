@@ -54,6 +54,10 @@ const RULES: &[Rule] = &[
         dead_letter_and_redrive,
     ),
     ("an alarm on dead-letter depth", dead_letter_alarm),
+    (
+        "enrollment events only from the named producers",
+        enrollment_from_named_producers,
+    ),
     ("stage and route throttling", throttling),
     (
         "API Gateway's refusals in the product's error body",
@@ -93,6 +97,35 @@ fn each_rule_notices_when_the_template_breaks_it() {
     let written = transform_file().written;
     type Breakage = (&'static str, &'static str, fn(&mut Value));
     let breakages: &[Breakage] = &[
+        (
+            "the enrollment rule listens on the account's default bus",
+            "enrollment events only from the named producers",
+            |t| remove(t, "/Resources/EnrollmentRule/Properties/EventBusName"),
+        ),
+        (
+            "the enrollment bus takes events from anyone",
+            "enrollment events only from the named producers",
+            |t| remove(t, "/Resources/EnrollmentBusPolicy"),
+        ),
+        (
+            "the enrollment queue takes messages from anyone of the account",
+            "enrollment events only from the named producers",
+            |t| {
+                remove(
+                    t,
+                    "/Resources/EnrollmentQueuePolicy/Properties/PolicyDocument/Statement/1",
+                )
+            },
+        ),
+        (
+            "the queue's deny spares the whole account",
+            "enrollment events only from the named producers",
+            |t| {
+                let deny = "/Resources/EnrollmentQueuePolicy/Properties/PolicyDocument/Statement/1";
+                t.pointer_mut(deny).expect("the deny")["Condition"]["StringNotEquals"] =
+                    json!({ "aws:PrincipalAccount": { "Ref": "AWS::AccountId" } });
+            },
+        ),
         (
             "readDevice's route loses its authorizer",
             "every route but /health needs the bearer token",
@@ -720,6 +753,94 @@ fn dead_letter_and_redrive(t: &Template) -> Vec<String> {
     problems
 }
 
+/// A queue consumed by a function (an enrollment) is written to by one EventBridge rule on a bus
+/// of the stack's own, and by the principals of `EnrollmentProducerArns`: the queue's policy and
+/// the bus's deny everyone else (an IAM Allow elsewhere in the account cannot override a Deny).
+fn enrollment_from_named_producers(t: &Template) -> Vec<String> {
+    const PRODUCERS: &str = "EnrollmentProducerArns";
+    let mut problems = Vec::new();
+    let resources = &t.written["Resources"];
+    let producers = json!({ "Ref": PRODUCERS });
+    if t.written["Parameters"][PRODUCERS]["Type"] != "CommaDelimitedList" {
+        problems.push(format!("no CommaDelimitedList parameter {PRODUCERS}"));
+    }
+    let consumed: BTreeSet<String> = of_type(&t.written, "AWS::Lambda::EventSourceMapping")
+        .filter_map(|(_, m)| m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0].as_str())
+        .map(String::from)
+        .collect();
+    for queue in &consumed {
+        let rules: Vec<(String, &Value)> = of_type(&t.written, "AWS::Events::Rule")
+            .filter(|(_, rule)| {
+                rule["Properties"]["Targets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|target| target["Arn"]["Fn::GetAtt"][0] == queue.as_str())
+            })
+            .collect();
+        for (rule, definition) in &rules {
+            let bus = definition["Properties"]["EventBusName"]["Ref"]
+                .as_str()
+                .unwrap_or("");
+            if resources[bus]["Type"] != "AWS::Events::EventBus" {
+                problems.push(format!(
+                    "{rule} listens on a bus that is not the stack's own"
+                ));
+                continue;
+            }
+            let denied = of_type(&t.written, "AWS::Events::EventBusPolicy").any(|(_, policy)| {
+                let props = &policy["Properties"];
+                let statement = &props["Statement"];
+                props["EventBusName"]["Ref"] == bus
+                    && statement["Effect"] == "Deny"
+                    && statement["Principal"] == "*"
+                    && statement["Action"] == "events:PutEvents"
+                    && statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == producers
+            });
+            if !denied {
+                problems.push(format!(
+                    "{bus} does not deny events:PutEvents to all but {PRODUCERS}"
+                ));
+            }
+        }
+        let rule_arns: Vec<Value> = rules
+            .iter()
+            .map(|(rule, _)| json!({ "Fn::GetAtt": [rule, "Arn"] }))
+            .collect();
+        let denied = of_type(&t.written, "AWS::SQS::QueuePolicy")
+            .filter(|(_, policy)| {
+                policy["Properties"]["Queues"]
+                    .as_array()
+                    .is_some_and(|queues| queues.contains(&json!({ "Ref": queue })))
+            })
+            .flat_map(|(_, policy)| {
+                policy["Properties"]["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .any(|statement| {
+                // Exactly these conditions: each one more would narrow whom the deny reaches.
+                let mut spared = json!({ "ArnNotLike": { "aws:PrincipalArn": producers } });
+                match rule_arns.as_slice() {
+                    [] => {}
+                    [one] => spared["ArnNotEquals"] = json!({ "aws:SourceArn": one }),
+                    many => spared["ArnNotEquals"] = json!({ "aws:SourceArn": many }),
+                }
+                statement["Effect"] == "Deny"
+                    && statement["Principal"] == "*"
+                    && actions(&statement).any(|action| action == "sqs:SendMessage")
+                    && statement["Condition"] == spared
+            });
+        if !denied {
+            problems.push(format!(
+                "{queue}'s policy does not deny sqs:SendMessage to all but its rule and {PRODUCERS}"
+            ));
+        }
+    }
+    problems
+}
+
 fn dead_letter_alarm(t: &Template) -> Vec<String> {
     let alarmed: BTreeSet<String> = of_type(&t.written, "AWS::CloudWatch::Alarm")
         .filter(|(_, alarm)| {
@@ -1014,6 +1135,11 @@ fn remove(template: &mut Value, pointer: &str) {
     let (parent, key) = pointer.rsplit_once('/').expect("a pointer with a parent");
     let removed = match template.pointer_mut(parent) {
         Some(Value::Object(map)) => map.remove(key),
+        Some(Value::Array(items)) => key
+            .parse::<usize>()
+            .ok()
+            .filter(|index| *index < items.len())
+            .map(|index| items.remove(index)),
         _ => None,
     };
     assert!(removed.is_some(), "{pointer} is not in the template");
