@@ -22,6 +22,7 @@ use shared::capability::{Reply, dispatch};
 use shared::config::Settings;
 use shared::lambda::MAX_BODY_BYTES;
 use shared::legacy::{FixedProperties, LegacyPorts, MemoryUsedOnce};
+use shared::limits::{Limits, UserLimits};
 use shared::{Capability, Error, Ports};
 
 pub mod contract;
@@ -78,6 +79,9 @@ pub struct LocalConfig {
     pub secrets_file: PathBuf,
     /// The simulator's settings.
     pub sim: SimConfig,
+    /// Per-user limits instead of those of the environment (`PINGID_LIMIT_*`) or the defaults:
+    /// a load test of one demo user needs more than a person would.
+    pub limits: Option<Limits>,
 }
 
 impl Default for LocalConfig {
@@ -88,6 +92,7 @@ impl Default for LocalConfig {
             api_token: DEFAULT_API_TOKEN.to_string(),
             secrets_file: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/secrets.json")),
             sim: SimConfig::default(),
+            limits: None,
         }
     }
 }
@@ -148,6 +153,9 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let mut ports = settings.ports().await?;
+    if let Some(limits) = config.limits {
+        ports.limits = UserLimits::in_memory(limits);
+    }
     // The legacy org's properties point at the simulator by `localhost`: the authenticator's
     // passkey pages need a host name (WebAuthn takes no IP addresses as relying party ids).
     let sim_public = format!("http://localhost:{}", sim.addr().port());

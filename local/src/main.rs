@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
             .map(Into::into)
             .unwrap_or(defaults.secrets_file),
         sim: defaults.sim,
+        limits: None,
     };
     let mut local = start(config).await?;
     tracing::info!(

@@ -18,6 +18,7 @@ use crate::BoxFuture;
 use crate::budget::Deadline;
 use crate::error::{Error, FieldProblem};
 use crate::legacy::LegacyPorts;
+use crate::limits::{OneTimeDestinations, UserLimits};
 use crate::pingone::{PingOne, PingOneCalls};
 use crate::schema::{Declared, Documented, Schema};
 
@@ -33,6 +34,10 @@ pub struct Ports {
     /// Whether an enrollment event may create a device that is `ACTIVE` at once
     /// (`PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS`; off by default).
     pub allow_active_from_events: bool,
+    /// The per-user limits on sends and passcode checks.
+    pub limits: UserLimits,
+    /// Where one-time devices may send passcodes (`PINGID_ONE_TIME_DESTINATIONS`).
+    pub one_time_destinations: OneTimeDestinations,
 }
 
 /// Where a call came from, for the few decisions that depend on who could have sent it.
@@ -75,6 +80,16 @@ impl<'a> Invocation<'a> {
     /// of their choosing as someone's MFA device.
     pub fn may_create_active_devices(&self) -> bool {
         self.origin == Origin::Api || self.ports.allow_active_from_events
+    }
+
+    /// The per-user limits on sends and passcode checks.
+    pub fn limits(&self) -> &UserLimits {
+        &self.ports.limits
+    }
+
+    /// Where one-time devices may send passcodes.
+    pub fn one_time_destinations(&self) -> OneTimeDestinations {
+        self.ports.one_time_destinations
     }
 
     /// The PingOne calls of this invocation (each bound to its deadline).

@@ -15,6 +15,9 @@
 //! | `PINGID_LEGACY_RETURN_URL` | the legacy return URL when a request gives no `skRedirectUri` (https, or `http://localhost`) | unset |
 //! | `PINGID_LEGACY_RETURN_HOSTS` | comma-separated hosts a legacy return URL may be on | unset: any |
 //! | `PINGID_ALLOW_INLINE_PROPERTIES` | `true` lets requests carry `customAuth.pingIdProperties` | `false` |
+//! | `PINGID_LIMITS_TABLE` | DynamoDB table of the per-user counters ([`crate::limits`]) | unset: per-process counters |
+//! | `PINGID_LIMIT_PUSHES`, `PINGID_LIMIT_SMS_VOICE`, `PINGID_LIMIT_EMAILS`, `PINGID_LIMIT_OTP_CHECKS` | per-user limits, `<count>/<seconds>` or `off` | `3/300`, `5/3600`, `10/3600`, `10/900` |
+//! | `PINGID_ONE_TIME_DESTINATIONS` | where one-time devices may send: `profile`, `any` or `off` | `profile` |
 //! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
 //! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, … | the AWS SDK's own variables ([`crate::sdk`]) | Lambda's |
 
@@ -27,6 +30,9 @@ use crate::capability::Ports;
 use crate::error::Error;
 use crate::legacy::flow::is_return_url;
 use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
+use crate::limits::{
+    Counters, DynamoCounters, Kind, Limit, Limits, MemoryCounters, OneTimeDestinations, UserLimits,
+};
 use crate::pingone::{PingOneClient, Region};
 use crate::sdk::AwsSettings;
 use crate::secrets::{
@@ -64,6 +70,12 @@ pub struct Settings {
     pub allow_active_from_events: bool,
     /// Id of the API-tokens secret (the authorizer's).
     pub api_tokens_secret_id: Option<String>,
+    /// The per-user limits.
+    pub limits: Limits,
+    /// DynamoDB table of the per-user counters.
+    pub limits_table: Option<String>,
+    /// Where one-time devices may send.
+    pub one_time_destinations: OneTimeDestinations,
     /// What the AWS SDK's loader is told rather than left to find ([`crate::sdk`]).
     pub aws: AwsSettings,
 }
@@ -85,6 +97,9 @@ impl Default for Settings {
             allow_inline_properties: false,
             allow_active_from_events: false,
             api_tokens_secret_id: None,
+            limits: Limits::default(),
+            limits_table: None,
+            one_time_destinations: OneTimeDestinations::default(),
             aws: AwsSettings::default(),
         }
     }
@@ -173,6 +188,27 @@ impl Settings {
                 }
             },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
+            limits: {
+                let mut limits = defaults.limits;
+                for kind in Kind::ALL {
+                    if let Some(text) = non_empty(kind.variable()) {
+                        let limit = Limit::parse(&text).map_err(|problem| {
+                            Error::ConfigUnavailable(format!("{} {problem}", kind.variable()))
+                        })?;
+                        limits.set(kind, limit);
+                    }
+                }
+                limits
+            },
+            limits_table: non_empty("PINGID_LIMITS_TABLE"),
+            one_time_destinations: match non_empty("PINGID_ONE_TIME_DESTINATIONS") {
+                None => defaults.one_time_destinations,
+                Some(text) => OneTimeDestinations::parse(&text).ok_or_else(|| {
+                    Error::ConfigUnavailable(
+                        "PINGID_ONE_TIME_DESTINATIONS must be profile, any or off".into(),
+                    )
+                })?,
+            },
             aws: AwsSettings::from_lookup(non_empty),
         };
         // In Lambda every sandbox is a process of its own: a spent PPM response or
@@ -234,7 +270,29 @@ impl Settings {
             budget: self.budget,
             legacy,
             allow_active_from_events: self.allow_active_from_events,
+            limits: UserLimits::new(self.limits, self.counters(aws.as_ref())?),
+            one_time_destinations: self.one_time_destinations,
         })
+    }
+
+    /// The per-user counters: the DynamoDB table when one is configured, else this process's
+    /// memory (the local stack runs every capability in one process; a deployment with many
+    /// instances sets the table, as the template does).
+    fn counters(&self, aws: Option<&aws_config::SdkConfig>) -> Result<Arc<dyn Counters>, Error> {
+        match (&self.limits_table, aws) {
+            (None, _) => {
+                tracing::warn!(
+                    "PINGID_LIMITS_TABLE is not set: per-user limits are counted per process only"
+                );
+                Ok(Arc::new(MemoryCounters::default()))
+            }
+            (Some(table), Some(config)) => {
+                Ok(Arc::new(DynamoCounters::new(config.clone(), table.clone())))
+            }
+            (Some(_), None) => Err(Error::ConfigUnavailable(
+                "PINGID_LIMITS_TABLE needs AWS (not a secrets file)".into(),
+            )),
+        }
     }
 
     /// The single-use record: the DynamoDB table when one is configured, else this process's

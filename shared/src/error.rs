@@ -21,6 +21,7 @@ pub const STATUS_CODES: &[(u16, &str)] = &[
     (409, "INVALID_STATE"),
     (413, "PAYLOAD_TOO_LARGE"),
     (429, "RATE_LIMITED"),
+    (429, "USER_RATE_LIMITED"),
     (500, "CONFIG_UNAVAILABLE"),
     (500, "INTERNAL"),
     (502, "UPSTREAM_INVALID"),
@@ -103,6 +104,15 @@ pub enum Error {
         /// Seconds to wait before trying again.
         retry_after_seconds: Option<u64>,
     },
+    /// This user had as many sends or passcode checks of one kind as the deployment allows in
+    /// the current window (`shared::limits`); PingOne was not called.
+    #[error("too many {what} for this user; try again in {retry_after_seconds} s")]
+    UserRateLimited {
+        /// What was limited, in words: "push notifications", "passcode checks", ….
+        what: &'static str,
+        /// Seconds until the window ends.
+        retry_after_seconds: u64,
+    },
     /// PingOne could not be reached or answered with a server error, within the time budget.
     #[error("PingOne is unavailable: {0}")]
     UpstreamUnavailable(String),
@@ -132,6 +142,7 @@ impl Error {
             Error::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::UserRateLimited { .. } => "USER_RATE_LIMITED",
             Error::UpstreamUnavailable(_) | Error::UpstreamTimeout => "UPSTREAM_UNAVAILABLE",
             Error::UpstreamInvalid(_) => "UPSTREAM_INVALID",
             Error::ConfigUnavailable(_) => "CONFIG_UNAVAILABLE",
@@ -148,7 +159,7 @@ impl Error {
             Error::MethodNotAllowed(_) => 405,
             Error::InvalidState { .. } => 409,
             Error::PayloadTooLarge { .. } => 413,
-            Error::RateLimited { .. } => 429,
+            Error::RateLimited { .. } | Error::UserRateLimited { .. } => 429,
             Error::ConfigUnavailable(_) | Error::Internal(_) => 500,
             Error::UpstreamInvalid(_) => 502,
             Error::UpstreamUnavailable(_) => 503,
@@ -202,6 +213,10 @@ impl Error {
                 Error::RateLimited {
                     retry_after_seconds,
                 } => *retry_after_seconds,
+                Error::UserRateLimited {
+                    retry_after_seconds,
+                    ..
+                } => Some(*retry_after_seconds),
                 _ => None,
             },
         }
@@ -394,6 +409,10 @@ mod tests {
             Error::RateLimited {
                 retry_after_seconds: Some(2),
             },
+            Error::UserRateLimited {
+                what: "push notifications",
+                retry_after_seconds: 60,
+            },
             Error::UpstreamUnavailable("reset".into()),
             Error::UpstreamTimeout,
             Error::UpstreamInvalid("not JSON".into()),
@@ -411,6 +430,7 @@ mod tests {
                 | Error::MethodNotAllowed(_)
                 | Error::PayloadTooLarge { .. }
                 | Error::RateLimited { .. }
+                | Error::UserRateLimited { .. }
                 | Error::UpstreamUnavailable(_)
                 | Error::UpstreamTimeout
                 | Error::UpstreamInvalid(_)

@@ -319,7 +319,7 @@ impl<'a> Function<'a> {
                 }
                 Err(error) => Reply::from_error(&error, correlation_id),
             };
-            let retryable = reply.status >= 500 || reply.error_code == Some("RATE_LIMITED");
+            let retryable = reply.status >= 500 || reply.status == 429;
             tracing::info!(
                 messageId = %message_id,
                 capability = self.capability.id(),
@@ -653,6 +653,8 @@ mod tests {
             budget: Duration::from_secs(5),
             legacy: None,
             allow_active_from_events: false,
+            limits: crate::limits::UserLimits::in_memory(Default::default()),
+            one_time_destinations: Default::default(),
         };
         let function = Function {
             capability: &EnrollEmail,

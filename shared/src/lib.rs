@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod lambda;
 pub mod legacy;
+pub mod limits;
 pub mod pingid;
 pub mod pingone;
 pub mod schema;

@@ -157,9 +157,9 @@ impl Moto {
             .with_context(|| format!("moto returned no ARN for secret {name}"))
     }
 
-    /// Creates the legacy connector's single-use table (`id` key, `expiresAt` TTL), as the SAM
-    /// template does, and returns its name.
-    pub async fn create_used_once_table(&self, name: &str) -> anyhow::Result<String> {
+    /// Creates a table keyed by the string `id` (its items expire by `expiresAt`), the shape of
+    /// the template's single-use and per-user limits tables, and returns its name.
+    pub async fn create_id_table(&self, name: &str) -> anyhow::Result<String> {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
         };

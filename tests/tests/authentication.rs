@@ -250,11 +250,11 @@ async fn one_time_email_device_authenticates_without_pairing() {
             "userId": demo::BOB_ID,
             "selectedDevice": "oneTime",
             "oneTimeDeviceType": "EMAIL",
-            "oneTimeEmailDevice": "bob.backup@example.com",
+            "oneTimeEmailDevice": "bob@example.com",
         }))
         .await;
     assert_eq!(status, "OTP_REQUIRED");
-    let otp = flow.stack.last_otp_sent_to("bob.backup@example.com").await;
+    let otp = flow.stack.last_otp_sent_to("bob@example.com").await;
     assert_eq!(ok(&flow.check_otp(&id, &otp).await)["status"], "COMPLETED");
     // Nothing was paired
     let devices = flow.stack.function("readAllDevicesPingID").await;
@@ -424,10 +424,10 @@ async fn another_users_completed_authentication_reads_as_not_found() {
     let (bobs, _) = flow
         .start_authentication(json!({
             "userId": demo::BOB_ID, "selectedDevice": "oneTime",
-            "oneTimeDeviceType": "EMAIL", "oneTimeEmailDevice": "bob.backup@example.com",
+            "oneTimeDeviceType": "EMAIL", "oneTimeEmailDevice": "bob@example.com",
         }))
         .await;
-    let otp = flow.stack.last_otp_sent_to("bob.backup@example.com").await;
+    let otp = flow.stack.last_otp_sent_to("bob@example.com").await;
     assert_eq!(
         ok(&flow.check_otp(&bobs, &otp).await)["status"],
         "COMPLETED"

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 
 use e2e::{venv_tool, workspace_root};
 use serde_json::{Map, Value, json};
+use shared::auth::{GROUPS, route};
 
 /// Both shapes of one template.
 struct Template {
@@ -25,6 +26,18 @@ const RULES: &[Rule] = &[
     (
         "every route but /health needs the bearer token",
         routes_need_the_token,
+    ),
+    (
+        "each route in a token group, at the path the authorizer allows",
+        routes_are_token_scopes,
+    ),
+    (
+        "authorizer cache lifetime from AuthorizerCacheSeconds",
+        authorizer_cache_from_parameter,
+    ),
+    (
+        "API callers only from AllowedSourceCidrs when it is set",
+        optional_source_ip_policy,
     ),
     ("one function per capability", one_function_per_capability),
     ("arm64 on provided.al2023", arm64_on_al2023),
@@ -54,6 +67,10 @@ const RULES: &[Rule] = &[
         dead_letter_and_redrive,
     ),
     ("an alarm on dead-letter depth", dead_letter_alarm),
+    (
+        "sends and passcode checks limited per user",
+        per_user_limits,
+    ),
     (
         "enrollment events only from the named producers",
         enrollment_from_named_producers,
@@ -98,6 +115,26 @@ fn each_rule_notices_when_the_template_breaks_it() {
     type Breakage = (&'static str, &'static str, fn(&mut Value));
     let breakages: &[Breakage] = &[
         (
+            "validateOtp may not count passcode checks",
+            "sends and passcode checks limited per user",
+            |t| {
+                remove(
+                    t,
+                    "/Resources/ValidateOtpDeviceAuthenticationFunction/Properties/Policies/1",
+                )
+            },
+        ),
+        (
+            "pushes are unlimited by default",
+            "sends and passcode checks limited per user",
+            |t| set(t, "/Parameters/PushLimit/Default", json!("off")),
+        ),
+        (
+            "one-time devices send anywhere by default",
+            "sends and passcode checks limited per user",
+            |t| set(t, "/Parameters/OneTimeDestinations/Default", json!("any")),
+        ),
+        (
             "the enrollment rule listens on the account's default bus",
             "enrollment events only from the named producers",
             |t| remove(t, "/Resources/EnrollmentRule/Properties/EventBusName"),
@@ -135,6 +172,61 @@ fn each_rule_notices_when_the_template_breaks_it() {
                     "/Resources/ReadDeviceFunction/Properties/Events/Api/Properties/Auth",
                 )
             },
+        ),
+        (
+            "readDevice moves to a path the authorizer does not allow",
+            "each route in a token group, at the path the authorizer allows",
+            |t| {
+                set(
+                    t,
+                    "/Resources/ReadDeviceFunction/Properties/Events/Api/Properties/Path",
+                    json!("/v1/pingid/devices/readDevice"),
+                )
+            },
+        ),
+        (
+            "the authorizer cache lifetime is fixed in the template",
+            "authorizer cache lifetime from AuthorizerCacheSeconds",
+            |t| {
+                set(
+                    t,
+                    "/Resources/PingIdApi/Properties/Auth/Authorizers/BearerToken/Identity/ReauthorizeEvery",
+                    json!(300),
+                )
+            },
+        ),
+        (
+            "AuthorizerCacheSeconds may exceed API Gateway's hour",
+            "authorizer cache lifetime from AuthorizerCacheSeconds",
+            |t| remove(t, "/Parameters/AuthorizerCacheSeconds/MaxValue"),
+        ),
+        (
+            "the source-IP policy loses its deny",
+            "API callers only from AllowedSourceCidrs when it is set",
+            |t| {
+                remove(
+                    t,
+                    "/Resources/PingIdApi/Properties/DefinitionBody/x-amazon-apigateway-policy/Fn::If/1/Statement/1",
+                )
+            },
+        ),
+        (
+            "the source-IP policy applies even when AllowedSourceCidrs is empty",
+            "API callers only from AllowedSourceCidrs when it is set",
+            |t| {
+                let policy =
+                    "/Resources/PingIdApi/Properties/DefinitionBody/x-amazon-apigateway-policy";
+                let always = t
+                    .pointer(&format!("{policy}/Fn::If/1"))
+                    .expect("the policy")
+                    .clone();
+                set(t, policy, always);
+            },
+        ),
+        (
+            "a changed AllowedSourceCidrs does not reach the stage",
+            "API callers only from AllowedSourceCidrs when it is set",
+            |t| remove(t, "/Resources/PingIdApi/Properties/AlwaysDeploy"),
         ),
         (
             "a function is dropped",
@@ -384,6 +476,133 @@ fn routes_need_the_token(t: &Template) -> Vec<String> {
         problems.push(format!(
             "BearerToken must be a TOKEN authorizer on the Authorization header backed by ApiAuthorizerFunction: {scheme}"
         ));
+    }
+    problems
+}
+
+/// The authorizer allows a scoped token `POST` on `shared::auth::route(capability)` of each
+/// capability of its groups: a route elsewhere would be refused to every scoped token, and a
+/// capability in no group could be given to none.
+fn routes_are_token_scopes(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let paths: BTreeSet<&str> =
+        t.transformed["Resources"]["PingIdApi"]["Properties"]["Body"]["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, _)| path.as_str())
+            .filter(|path| *path != "/health")
+            .collect();
+    let grouped: BTreeSet<&str> = GROUPS
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect();
+    for path in &paths {
+        let id = path.rsplit('/').next().unwrap_or_default();
+        if !grouped.contains(id) {
+            problems.push(format!("{path}: {id} is in no token group"));
+        } else if route(id) != *path {
+            problems.push(format!(
+                "{path}: the authorizer allows {id} at {}",
+                route(id)
+            ));
+        }
+    }
+    for id in grouped {
+        if !paths.contains(route(id).as_str()) {
+            problems.push(format!("no route {} for {id}", route(id)));
+        }
+    }
+    problems
+}
+
+/// API Gateway keeps the authorizer's answer per token `AuthorizerCacheSeconds` (0–3600, its
+/// own bounds), which is how long a revoked or narrowed token keeps working: the operator's
+/// choice, not the template's.
+fn authorizer_cache_from_parameter(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let parameter = &t.written["Parameters"]["AuthorizerCacheSeconds"];
+    if parameter["Type"] != "Number"
+        || parameter["Default"] != 300
+        || parameter["MinValue"] != 0
+        || parameter["MaxValue"] != 3600
+    {
+        problems.push(format!(
+            "AuthorizerCacheSeconds must be a Number 0–3600, default 300: {parameter}"
+        ));
+    }
+    let written = &t.written["Resources"]["PingIdApi"]["Properties"]["Auth"]["Authorizers"]["BearerToken"]
+        ["Identity"]["ReauthorizeEvery"];
+    if *written != json!({ "Ref": "AuthorizerCacheSeconds" }) {
+        problems.push(format!(
+            "ReauthorizeEvery must be AuthorizerCacheSeconds, not {written}"
+        ));
+    }
+    let ttl = &t.transformed["Resources"]["PingIdApi"]["Properties"]["Body"]["components"]["securitySchemes"]
+        ["BearerToken"]["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"];
+    if *ttl != parameter["Default"] {
+        problems.push(format!(
+            "the deployed authorizer's TTL is {ttl}, not AuthorizerCacheSeconds"
+        ));
+    }
+    problems
+}
+
+/// With `AllowedSourceCidrs`, API Gateway refuses every other address before the authorizer
+/// runs; without it (the default) there is no resource policy at all. The stage is redeployed
+/// on every update, since SAM's own redeploy trigger cannot see the parameter's value.
+fn optional_source_ip_policy(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let parameter = &t.written["Parameters"]["AllowedSourceCidrs"];
+    if parameter["Type"] != "CommaDelimitedList" || parameter["Default"] != "" {
+        problems.push(format!(
+            "AllowedSourceCidrs must be a CommaDelimitedList, empty by default: {parameter}"
+        ));
+    }
+    let condition = &t.written["Conditions"]["HasSourceCidrs"];
+    if *condition
+        != json!({ "Fn::Not": [{ "Fn::Equals": [
+            { "Fn::Join": [",", { "Ref": "AllowedSourceCidrs" }] }, ""] }] })
+    {
+        problems.push(format!(
+            "HasSourceCidrs must say whether AllowedSourceCidrs is set: {condition}"
+        ));
+    }
+    let api = &t.transformed["Resources"]["PingIdApi"]["Properties"];
+    let policy = &api["Body"]["x-amazon-apigateway-policy"]["Fn::If"];
+    if policy[0] != "HasSourceCidrs" || policy[2] != json!({ "Ref": "AWS::NoValue" }) {
+        problems.push(format!(
+            "the API's resource policy must exist only with HasSourceCidrs: {policy}"
+        ));
+    }
+    let invoke_all = |statement: &Value, effect: &str| {
+        statement["Effect"] == effect
+            && statement["Principal"] == "*"
+            && actions(statement).eq(["execute-api:Invoke"])
+            && statement["Resource"] == "execute-api:/*"
+    };
+    let statements = policy[1]["Statement"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let allow = statements
+        .iter()
+        .any(|s| invoke_all(s, "Allow") && s["Condition"].is_null());
+    let deny_others = statements.iter().any(|s| {
+        invoke_all(s, "Deny")
+            && s["Condition"]
+                == json!({ "NotIpAddress": { "aws:SourceIp": { "Ref": "AllowedSourceCidrs" } } })
+    });
+    if !allow || !deny_others {
+        problems.push(format!(
+            "the resource policy must allow invoking and deny it from outside AllowedSourceCidrs: {}",
+            policy[1]
+        ));
+    }
+    if t.written["Resources"]["PingIdApi"]["Properties"]["AlwaysDeploy"] != true {
+        problems.push(
+            "without AlwaysDeploy a changed AllowedSourceCidrs never reaches the stage".into(),
+        );
     }
     problems
 }
@@ -749,6 +968,64 @@ fn dead_letter_and_redrive(t: &Template) -> Vec<String> {
     }
     if targets.is_empty() {
         problems.push("no queue has a dead-letter queue".into());
+    }
+    problems
+}
+
+/// Sends and passcode checks are counted per user in one table every instance shares: the
+/// functions that send or check may update it (and nothing else may do more), and each limit is
+/// a parameter with the documented default.
+fn per_user_limits(t: &Template) -> Vec<String> {
+    const COUNTING: [&str; 5] = [
+        "CreateDeviceAuthenticationPingIDFunction",
+        "DeviceSelectDeviceAuthenticationFunction",
+        "ValidateOtpDeviceAuthenticationFunction",
+        "ResendOTPForPairingFunction",
+        "CreateDevicePingIDFunction",
+    ];
+    let mut problems = Vec::new();
+    let resources = &t.written["Resources"];
+    let env = &t.written["Globals"]["Function"]["Environment"]["Variables"];
+    let table = &resources["UserLimitsTable"];
+    if table["Type"] != "AWS::DynamoDB::Table"
+        || table["Properties"]["TimeToLiveSpecification"]
+            != json!({ "AttributeName": "expiresAt", "Enabled": true })
+        || env["PINGID_LIMITS_TABLE"] != json!({ "Ref": "UserLimitsTable" })
+    {
+        problems.push("no UserLimitsTable with an expiresAt TTL given to the functions".into());
+    }
+    for (parameter, default, variable) in [
+        ("PushLimit", "3/300", "PINGID_LIMIT_PUSHES"),
+        ("SmsVoiceLimit", "5/3600", "PINGID_LIMIT_SMS_VOICE"),
+        ("EmailLimit", "10/3600", "PINGID_LIMIT_EMAILS"),
+        ("OtpCheckLimit", "10/900", "PINGID_LIMIT_OTP_CHECKS"),
+        (
+            "OneTimeDestinations",
+            "profile",
+            "PINGID_ONE_TIME_DESTINATIONS",
+        ),
+    ] {
+        if t.written["Parameters"][parameter]["Default"] != default
+            || env[variable] != json!({ "Ref": parameter })
+        {
+            problems.push(format!(
+                "{variable} is not parameter {parameter}, default {default}"
+            ));
+        }
+    }
+    let counts = json!({ "Ref": "UserLimitsPolicy" });
+    for function in COUNTING {
+        let policies = &resources[function]["Properties"]["Policies"];
+        if !policies.as_array().is_some_and(|all| all.contains(&counts)) {
+            problems.push(format!("{function} may not count in UserLimitsTable"));
+        }
+    }
+    let statement = json!({ "Effect": "Allow", "Action": "dynamodb:UpdateItem",
+        "Resource": { "Fn::GetAtt": ["UserLimitsTable", "Arn"] } });
+    if resources["UserLimitsPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        != json!([statement])
+    {
+        problems.push("UserLimitsPolicy grants more than UpdateItem on the table".into());
     }
     problems
 }

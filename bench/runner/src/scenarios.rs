@@ -10,6 +10,7 @@ use e2e::{FunctionProcess, Invocation, Moto};
 use pingid_sim::{RunningSim, SimConfig, Simulator, demo};
 use serde::Serialize;
 use serde_json::{Value, json};
+use shared::limits::{Kind, Limit, Limits};
 
 use crate::measure::{Summary, cpu_time, memory_kib};
 
@@ -196,6 +197,20 @@ pub struct Warm {
     /// authentication before acting on it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_binding: Option<BindingCost>,
+    /// What counting the call against the user's limit costs, for the capabilities that do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit_check: Option<LimitCost>,
+}
+
+/// The price of the per-user limit (finding 3 of the security issue): the same warm run with
+/// the limit on (one conditional DynamoDB update, here moto's) and off.
+#[derive(Debug, Serialize)]
+pub struct LimitCost {
+    /// Handler time p50, limit on minus limit off: the wall time the count adds (against moto
+    /// on loopback; DynamoDB in the region answers in a few ms).
+    pub handler_p50_ms: f64,
+    /// CPU per invocation, limit on minus limit off.
+    pub cpu_us: f64,
 }
 
 /// The price of reading an authentication before acting on it (finding 1 of the security
@@ -288,8 +303,14 @@ impl Stack {
             ),
             (
                 "PINGID_USED_ONCE_TABLE",
-                moto.create_used_once_table("pingid-used-once").await?,
+                moto.create_id_table("pingid-used-once").await?,
             ),
+            // Counted for real (moto's DynamoDB), under a limit one user's load never reaches.
+            (
+                "PINGID_LIMITS_TABLE",
+                moto.create_id_table("pingid-limits").await?,
+            ),
+            (Kind::OtpCheck.variable(), format!("{}/900", UNDER_LOAD)),
             (
                 "PINGID_API_TOKENS_SECRET_ID",
                 moto.create_secret("pingid/api-tokens", &tokens.to_string())
@@ -309,7 +330,19 @@ impl Stack {
     }
 
     async fn spawn(&self, binary: &str) -> anyhow::Result<FunctionProcess> {
-        FunctionProcess::spawn_at(binary, &e2e::bin_path_in(&self.bin_dir, binary), &self.env).await
+        self.spawn_with(binary, &[]).await
+    }
+
+    /// Like [`Stack::spawn`], with `extra` variables over the stack's.
+    async fn spawn_with(
+        &self,
+        binary: &str,
+        extra: &[(&'static str, String)],
+    ) -> anyhow::Result<FunctionProcess> {
+        let mut env = self.env.clone();
+        env.retain(|(name, _)| extra.iter().all(|(other, _)| other != name));
+        env.extend_from_slice(extra);
+        FunctionProcess::spawn_at(binary, &e2e::bin_path_in(&self.bin_dir, binary), &env).await
     }
 
     /// Starts carol's TOTP authentication on the simulator directly; returns its id and code.
@@ -332,6 +365,23 @@ async fn issue_token(http: &reqwest::Client, base: &str) -> anyhow::Result<Strin
         .as_str()
         .unwrap_or_default()
         .to_string())
+}
+
+/// A limit that one demo user driven by the bench never reaches (every call is still counted).
+const UNDER_LOAD: u32 = 1_000_000_000;
+
+/// The default limits with passcode checks under [`UNDER_LOAD`]: the bench checks carol's
+/// codes thousands of times.
+fn one_user_under_load() -> Limits {
+    let mut limits = Limits::default();
+    limits.set(
+        Kind::OtpCheck,
+        Some(Limit {
+            count: UNDER_LOAD,
+            window: Duration::from_secs(900),
+        }),
+    );
+    limits
 }
 
 /// Starts carol's TOTP authentication on the simulator at `base` (untimed set-up for the OTP
@@ -585,6 +635,7 @@ fn warm(binary: &str, run: WarmRun, reference: WarmRun, echo: Summary, simulator
         cpu_ratio: run.cpu_us_per_invocation / reference.cpu_us_per_invocation,
         memory: run.memory,
         user_binding: None,
+        rate_limit_check: None,
     }
 }
 
@@ -792,8 +843,27 @@ async fn warm_validate_otp(stack: &Stack, counts: Counts, echo: Summary) -> anyh
         read_p50_ms: Summary::of(&mut reads).p50_ms,
         reference_cpu_us: reference.cpu_us_per_invocation - unbound.cpu_us_per_invocation,
     };
+    // The same run without the per-user limit: the difference is what the count costs.
+    let unlimited = stack
+        .spawn_with(binary, &[(Kind::OtpCheck.variable(), "off".to_string())])
+        .await?;
+    let unlimited = warm_run(
+        &unlimited,
+        Counts {
+            memory: counts.warm,
+            ..counts
+        },
+        || async { Ok(next_check().await?.0) },
+        |answer| matches!(proxy(answer), Some((200, body)) if body["status"] == "COMPLETED"),
+    )
+    .await?;
+    let rate_limit_check = LimitCost {
+        handler_p50_ms: run.handler.p50_ms - unlimited.handler.p50_ms,
+        cpu_us: run.cpu_us_per_invocation - unlimited.cpu_us_per_invocation,
+    };
     let mut warm = warm(binary, run, reference, echo, Summary::of(&mut direct));
     warm.user_binding = Some(user_binding);
+    warm.rate_limit_check = Some(rate_limit_check);
     Ok(warm)
 }
 
@@ -903,6 +973,7 @@ async fn throughput(stack: &Stack, requests: usize) -> anyhow::Result<Vec<Throug
     let local = pingid_local::start(pingid_local::LocalConfig {
         addr: any_port,
         sim_addr: any_port,
+        limits: Some(one_user_under_load()),
         ..pingid_local::LocalConfig::default()
     })
     .await?;

@@ -4,10 +4,12 @@
 //!
 //! The accepted tokens are the API-tokens secret (`PINGID_API_TOKENS_SECRET_ID`, read through the
 //! shared ≤ 300 s secret cache; see [`shared::auth`]). Answers:
-//! - an accepted token: an `Allow` policy for every method of the API's stage, with the token's
-//!   name as `principalId`. The whole stage, not just the called method, because API Gateway
-//!   caches the policy per token (the template's `ReauthorizeEvery`) and applies it to the
-//!   caller's next requests to any route, all of which take the same credential;
+//! - an accepted token: an `Allow` policy, with the token's name as `principalId`, on every
+//!   route the token may call, not just the called one: API Gateway caches the policy per token
+//!   (the template's `AuthorizerCacheSeconds`) and applies it to the caller's next requests to
+//!   any route, so it must answer for all of them. A token without a scope (the secret's plain
+//!   string form) gets the whole stage; a scoped one gets one statement listing the
+//!   `POST` resource of each of its routes, and API Gateway refuses (403) the others;
 //! - anything else: the error `Unauthorized`, which API Gateway answers with 401;
 //! - the secret unreadable or malformed: another error, which API Gateway answers with 500.
 //!   Fail closed: without the list of tokens nobody is admitted.
@@ -22,7 +24,7 @@ use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use shared::Error;
-use shared::auth::ApiTokens;
+use shared::auth::{self, ApiTokens, Scope};
 use shared::config::Settings;
 use shared::secrets::SecretCache;
 use shared::telemetry::{self, LogFormat};
@@ -71,12 +73,15 @@ impl Authorizer {
     /// Admits or refuses one request.
     pub async fn authorize(&self, event: &TokenEvent) -> Result<Admission, Refusal> {
         let tokens = self.tokens().await.map_err(Refusal::Unavailable)?;
-        let principal = tokens
+        let admitted = tokens
             .admit(event.authorization_token.as_deref().unwrap_or_default())
             .ok_or(Refusal::Unauthorized)?;
         let mut admission = Admission::default();
-        admission.principal_id = Some(principal.to_string());
-        admission.policy_document = allow_stage(event.method_arn.as_deref().unwrap_or_default())?;
+        admission.principal_id = Some(admitted.name.to_string());
+        admission.policy_document = allow(
+            event.method_arn.as_deref().unwrap_or_default(),
+            admitted.scope,
+        )?;
         Ok(admission)
     }
 
@@ -102,8 +107,11 @@ impl Authorizer {
     }
 }
 
-/// `Allow execute-api:Invoke` on every method of the stage `method_arn` belongs to.
-fn allow_stage(method_arn: &str) -> Result<ApiGatewayCustomAuthorizerPolicy, Refusal> {
+/// `Allow execute-api:Invoke` on what `scope` may call in the stage `method_arn` belongs to:
+/// every method of the stage for [`Scope::All`], else the `POST` resource of each route
+/// (`{api}/{stage}/POST/v1/pingid/{capabilityId}`, the legacy connector's under
+/// `/v1/pingid-legacy/`), in one statement so the cached answer stays small.
+fn allow(method_arn: &str, scope: &Scope) -> Result<ApiGatewayCustomAuthorizerPolicy, Refusal> {
     // arn:aws:execute-api:region:account:apiId/stage/METHOD/path…
     let mut parts = method_arn.splitn(3, '/');
     let (Some(api), Some(stage)) = (parts.next(), parts.next()) else {
@@ -115,7 +123,13 @@ fn allow_stage(method_arn: &str) -> Result<ApiGatewayCustomAuthorizerPolicy, Ref
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".into()];
     statement.effect = IamPolicyEffect::Allow;
-    statement.resource = vec![format!("{api}/{stage}/*")];
+    statement.resource = match scope {
+        Scope::All => vec![format!("{api}/{stage}/*")],
+        Scope::Only(capabilities) => capabilities
+            .iter()
+            .map(|id| format!("{api}/{stage}/POST{}", auth::route(id)))
+            .collect(),
+    };
     let mut policy = ApiGatewayCustomAuthorizerPolicy::default();
     policy.version = Some("2012-10-17".into());
     policy.statement = vec![statement];
@@ -217,6 +231,72 @@ mod tests {
         );
     }
 
+    const SCOPED_TOKEN: &str = "self-service-token-0123456789abcdefghijkl";
+    const SCOPED_SECRET: &str = r#"{"tokens": {
+        "davinci": "davinci-token-0123456789abcdefghijklmnop",
+        "self-service": {"token": "self-service-token-0123456789abcdefghijkl",
+                         "may": ["enroll", "readDevice", "initializeMfa"]}
+    }}"#;
+
+    async fn scoped_policy(method_arn: &str) -> Value {
+        let admission = authorizer(SCOPED_SECRET)
+            .authorize(&event(&format!("Bearer {SCOPED_TOKEN}"), method_arn))
+            .await
+            .unwrap();
+        let answer = serde_json::to_value(admission).unwrap();
+        assert_eq!(answer["principalId"], "self-service");
+        answer["policyDocument"].clone()
+    }
+
+    #[tokio::test]
+    async fn a_scoped_token_is_allowed_exactly_its_routes() {
+        let policy = scoped_policy(METHOD_ARN).await;
+        let stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod";
+        assert_eq!(
+            policy,
+            json!({ "Version": "2012-10-17", "Statement": [{ "Action": ["execute-api:Invoke"],
+                "Effect": "Allow", "Resource": [
+                    format!("{stage}/POST/v1/pingid/activateDevice"),
+                    format!("{stage}/POST/v1/pingid/createDevicePingID"),
+                    format!("{stage}/POST/v1/pingid/createPairingKeyPingID"),
+                    format!("{stage}/POST/v1/pingid/deletePairingKey"),
+                    format!("{stage}/POST/v1/pingid-legacy/initializeMfa"),
+                    format!("{stage}/POST/v1/pingid/readDevice"),
+                    format!("{stage}/POST/v1/pingid/readPairingKey"),
+                    format!("{stage}/POST/v1/pingid/resendOTPForPairing"),
+                ] }] })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_route_outside_the_scope_is_not_in_the_policy_even_when_it_is_the_one_called() {
+        // API Gateway caches the answer per token for every route: calling an out-of-scope route
+        // first must not widen it, nor calling an in-scope one narrow it.
+        let update_mfa = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/POST/v1/pingid/updateUserMFAEnabled";
+        let policy = scoped_policy(update_mfa).await;
+        let resources = policy["Statement"][0]["Resource"].as_array().unwrap();
+        assert!(!resources.iter().any(|r| r == update_mfa), "{policy}");
+        assert!(
+            !resources.iter().any(|r| r.as_str().unwrap().contains('*')),
+            "{policy}"
+        );
+        assert_eq!(policy, scoped_policy(METHOD_ARN).await);
+    }
+
+    #[tokio::test]
+    async fn a_token_without_a_scope_keeps_the_whole_stage_next_to_scoped_ones() {
+        let admission = authorizer(SCOPED_SECRET)
+            .authorize(&event(&format!("Bearer {TOKEN}"), METHOD_ARN))
+            .await
+            .unwrap();
+        let answer = serde_json::to_value(admission).unwrap();
+        assert_eq!(answer["principalId"], "davinci");
+        assert_eq!(
+            answer["policyDocument"]["Statement"][0]["Resource"],
+            json!(["arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/Prod/*"])
+        );
+    }
+
     #[tokio::test]
     async fn a_missing_or_unknown_token_is_unauthorized() {
         for authorization in ["", "Bearer ", "Bearer not-the-token-0123456789abcdefghij"] {
@@ -247,5 +327,27 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(refusal, Refusal::Unavailable(_)));
+    }
+
+    #[tokio::test]
+    async fn a_scope_naming_an_unknown_group_admits_nobody_not_even_the_other_tokens() {
+        let secret = r#"{"tokens": {
+            "davinci": "davinci-token-0123456789abcdefghijklmnop",
+            "self-service": {"token": "self-service-token-0123456789abcdefghijkl",
+                             "may": ["enrol"]}
+        }}"#;
+        let refusal = authorizer(secret)
+            .authorize(&event(&format!("Bearer {TOKEN}"), METHOD_ARN))
+            .await
+            .unwrap_err();
+        let Refusal::Unavailable(error) = refusal else {
+            panic!("admitted with a malformed secret");
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("self-service") && message.contains("\"enrol\""),
+            "{message}"
+        );
+        assert!(!message.contains("token-0123456789"), "{message}");
     }
 }

@@ -11,6 +11,11 @@
 //! `otp` lets the user type a passcode up front (TOTP or HOTP codes): PingOne checks it against
 //! the selected device, or every applicable device when none is selected.
 //!
+//! Limits (`shared::limits`): what the start will send (a push, a text or call, an e-mail) and
+//! a passcode given up front are counted against the user's allowance before PingOne is called;
+//! a one-time device may only send to the user's own phone or e-mail unless the deployment says
+//! otherwise (`OneTimeDestinations`).
+//!
 //! Inputs must agree with each other; every disagreement is reported like a schema violation,
 //! none is silently ignored.
 //!
@@ -21,6 +26,7 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use shared::limits::{Kind, OneTimeDestinations, same_email, same_phone};
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::{EMAIL_PATTERN, OTP_PATTERN, PHONE_PATTERN};
 use shared::secrets::Secret;
@@ -256,11 +262,111 @@ impl Handler for CreateDeviceAuthentication {
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
         let body = input.request_body()?;
-        let response = invocation
-            .pingone()
-            .create_device_authentication(body)
-            .await?;
+        let sends = input.what_is_sent(invocation).await?;
+        // Both before PingOne is called: over a limit, nothing is sent and no code is checked.
+        let limits = invocation.limits();
+        if input.otp.is_some() {
+            // A passcode checked is spent whatever the answer: guesses are what is counted.
+            let _spent = limits.take(&input.user_id, Kind::OtpCheck).await?;
+        }
+        let pingone = invocation.pingone();
+        let started = pingone.create_device_authentication(body);
+        // Nothing was sent when the policy asks the user to pick a device first.
+        let sent = |response: &shared::pingone::Response| {
+            matches!(
+                response.body["status"].as_str(),
+                Some("PUSH_CONFIRMATION_REQUIRED" | "OTP_REQUIRED")
+            )
+        };
+        let response = limits.around(&input.user_id, sends, started, sent).await?;
         DeviceAuthenticationOutput::try_from(response)
+    }
+}
+
+impl Input {
+    /// What the start will send the user, counted against their limits before PingOne is
+    /// called: a one-time device's channel (its destination checked against
+    /// `OneTimeDestinations` first), or the channel of the paired device PingOne will reach, read
+    /// from PingOne: the named device, or without one the user's default (the first of their
+    /// device list, in the order they set) [I]. A passcode given up front sends nothing.
+    ///
+    /// The read costs one PingOne call before the start; a policy that then asks the user to
+    /// pick a device sends nothing, and the unit is given back.
+    async fn what_is_sent(&self, invocation: &Invocation<'_>) -> Result<Option<Kind>, Error> {
+        if self.otp.is_some() {
+            return Ok(None);
+        }
+        let pingone = invocation.pingone();
+        match self.target()? {
+            Target::OneTime { kind, contact } => {
+                self.check_destination(invocation, kind, contact).await?;
+                Ok(Some(match kind {
+                    OneTimeType::Sms | OneTimeType::Voice => Kind::SmsVoice,
+                    OneTimeType::Email => Kind::Email,
+                }))
+            }
+            Target::Paired(id) => match pingone.read_device(&self.user_id, id).await {
+                Ok(device) => Ok(device.body["type"].as_str().and_then(Kind::of_device_type)),
+                // PingOne answers the start with its own words for an unknown device.
+                Err(Error::NotFound(_)) => Ok(None),
+                Err(other) => Err(other),
+            },
+            Target::PolicyDefault => {
+                let devices = pingone.list_devices(&self.user_id).await?;
+                Ok(devices
+                    .body
+                    .pointer("/_embedded/devices/0/type")
+                    .and_then(Value::as_str)
+                    .and_then(Kind::of_device_type))
+            }
+        }
+    }
+
+    /// Refuses a one-time destination the deployment does not allow: none at all (`off`), or
+    /// one that is not the phone or e-mail of the user's PingOne profile (`profile`, the
+    /// default). The answer names the field, never the profile's value.
+    async fn check_destination(
+        &self,
+        invocation: &Invocation<'_>,
+        kind: OneTimeType,
+        contact: &str,
+    ) -> Result<(), Error> {
+        let field = match kind {
+            OneTimeType::Sms => "oneTimeSmsDevice",
+            OneTimeType::Voice => "oneTimeVoiceDevice",
+            OneTimeType::Email => "oneTimeEmailDevice",
+        };
+        let refuse = |field: &str, text: &str| {
+            Err(Error::Validation(vec![FieldProblem::new(
+                format!("properties.{field}"),
+                text,
+            )]))
+        };
+        match invocation.one_time_destinations() {
+            OneTimeDestinations::Any => Ok(()),
+            OneTimeDestinations::Off => refuse(
+                "selectedDevice",
+                "one-time devices are turned off in this deployment (OneTimeDestinations=off)",
+            ),
+            OneTimeDestinations::Profile => {
+                let user = invocation.pingone().read_user(&self.user_id).await?;
+                let profile = |key: &str| user.body[key].as_str().unwrap_or_default();
+                let in_profile = match kind {
+                    OneTimeType::Sms | OneTimeType::Voice => ["mobilePhone", "primaryPhone"]
+                        .iter()
+                        .any(|key| same_phone(profile(key), contact)),
+                    OneTimeType::Email => same_email(profile("email"), contact),
+                };
+                if in_profile {
+                    Ok(())
+                } else {
+                    refuse(
+                        field,
+                        "must be the user's own, as in their PingOne profile (OneTimeDestinations=profile)",
+                    )
+                }
+            }
+        }
     }
 }
 

@@ -25,6 +25,7 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use shared::limits::Kind;
 use shared::pingone::DeviceOutput;
 use shared::schema::{EMAIL_PATTERN, OTP_PATTERN, PHONE_PATTERN};
 use shared::secrets::Secret;
@@ -232,7 +233,23 @@ impl Handler for CreateDevice {
         }
         let body = input.body()?;
         let pingone = invocation.pingone();
-        let created = DeviceOutput::try_from(pingone.create_device(&input.user_id, body).await?)?;
+        // A device waiting for activation is sent its pairing passcode: counted like any send,
+        // so enrolling and deleting a phone in a loop is no way around the limits.
+        let sends = match input.status.as_str() {
+            "ACTIVATION_REQUIRED" => Kind::of_device_type(&input.workforce_device_type)
+                .filter(|kind| *kind != Kind::Push),
+            _ => None,
+        };
+        let created = invocation
+            .limits()
+            .around(
+                &input.user_id,
+                sends,
+                pingone.create_device(&input.user_id, body),
+                |_| true,
+            )
+            .await?;
+        let created = DeviceOutput::try_from(created)?;
         let Some(otp) = &input.yubi_key else {
             return Ok(created);
         };

@@ -8,6 +8,7 @@
 //! `Content-Type: application/vnd.pingidentity.device.select+json`.
 
 use serde::Deserialize;
+use shared::limits::Kind;
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::FIDO_COMPATIBILITY;
 use shared::{Error, Handler, Invocation};
@@ -46,15 +47,26 @@ impl Handler for DeviceSelectDeviceAuthentication {
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
         let pingone = invocation.pingone();
-        let (authentication, _) = pingone
+        let (authentication, current) = pingone
             .users_authentication(&input.user_id, &input.device_authentication_id)
             .await?;
-        let response = pingone
-            .select_device(
-                &authentication,
-                &input.device_id,
-                input.compatibility.as_deref(),
-            )
+        // What selecting the device sends (a push, a text or call, an e-mail), counted before
+        // PingOne is asked; the offered devices and their types come with the read.
+        let sends = current.body["_embedded"]["devices"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|device| device["id"] == input.device_id.as_str())
+            .and_then(|device| device["type"].as_str())
+            .and_then(Kind::of_device_type);
+        let selected = pingone.select_device(
+            &authentication,
+            &input.device_id,
+            input.compatibility.as_deref(),
+        );
+        let response = invocation
+            .limits()
+            .around(&input.user_id, sends, selected, |_| true)
             .await?;
         DeviceAuthenticationOutput::try_from(response)
     }

@@ -7,11 +7,16 @@
 //! bound to this context. Second call (`ppmResponse`): the response is verified against the
 //! same binding and the context is spent, so it completes one sign-in only; a forged,
 //! cross-user, expired or replayed context is refused (`VALIDATION_FAILED`).
+//!
+//! A context sealed for a flow session (`flowSessionId` given to the initialize calls) opens
+//! only when this call gives the same value, and one sealed without opens only without: any
+//! other call is refused as an invalid context before anything is read from or written to the
+//! single-use record, so a refused call never spends the context of the flow it was played in.
 
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use shared::legacy::flow::{self, Answer, Exchange, UserAttributes};
+use shared::legacy::flow::{self, Answer, Exchange, FlowSession, UserAttributes};
 use shared::pingid::context;
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
 use shared::{Error, FieldProblem, Handler, Invocation};
@@ -35,6 +40,9 @@ pub struct Input {
     /// User facts for PingID's policy.
     #[serde(flatten)]
     pub user: UserAttributes,
+    /// The flow session the context was sealed for, if any.
+    #[serde(flatten)]
+    pub session: FlowSession,
 }
 
 fn context_used() -> Error {
@@ -58,6 +66,7 @@ impl Handler for FinalizePasswordless {
             &connection.properties,
             &input.passwordless_context,
             &input.sub,
+            input.session.id(),
             now,
         )?;
         let used = &invocation.legacy()?.used;
@@ -65,8 +74,11 @@ impl Handler for FinalizePasswordless {
         if used.is_used(&context_id).await? {
             return Err(context_used());
         }
-        // The PPM round trip belongs to this context: a response to another finalize is refused.
-        let binding = format!("{}:{}", Self::ID, opened.id);
+        // The PPM round trip belongs to this context (and so to its flow session, which the
+        // binding names too): a response to another finalize is refused.
+        let binding = input
+            .session
+            .binding(&format!("{}:{}", Self::ID, opened.id));
         let Some(response) = &input.exchange.ppm_response else {
             let spec = RequestSpec {
                 sub: Some(&input.sub),

@@ -4,11 +4,13 @@
 //!
 //! PingOne: `POST /environments/{envId}/users/{userId}/devices/{deviceId}`,
 //! `Content-Type: application/vnd.pingidentity.device.sendActivationCode+json`. PingOne answers
-//! 204 without a body [I], so the output is the device read right after (the catalogue's
-//! output is the device); should PingOne answer with the device, that is used instead.
+//! 204 without a body [I], so the output is the device as read just before (the catalogue's
+//! output is the device; the read also says what the resend sends, counted against the user's
+//! limits before PingOne is asked); should PingOne answer with the device, that is used instead.
 //! Never retried: a retry would send the user a second passcode.
 
 use serde::Deserialize;
+use shared::limits::Kind;
 use shared::pingone::DeviceOutput;
 use shared::{Error, Handler, Invocation};
 
@@ -40,15 +42,25 @@ impl Handler for ResendOtpForPairing {
         input: Input,
     ) -> Result<DeviceOutput, Error> {
         let pingone = invocation.pingone();
-        let sent = pingone
-            .resend_pairing_otp(&input.user_id, &input.device_id)
-            .await?;
-        if sent.body.is_object() {
-            return DeviceOutput::try_from(sent);
-        }
+        // The device's type says what the resend sends; counted before PingOne is asked.
         let device = pingone
             .read_device(&input.user_id, &input.device_id)
             .await?;
-        DeviceOutput::try_from(device)
+        let sends = device.body["type"].as_str().and_then(Kind::of_device_type);
+        let sent = invocation
+            .limits()
+            .around(
+                &input.user_id,
+                sends,
+                pingone.resend_pairing_otp(&input.user_id, &input.device_id),
+                |_| true,
+            )
+            .await?;
+        // PingOne may answer the resend with no body: the device as read is the answer then
+        // (a resend changes nothing on it).
+        match sent.body.is_object() {
+            true => DeviceOutput::try_from(sent),
+            false => DeviceOutput::try_from(device),
+        }
     }
 }

@@ -13,6 +13,7 @@
 //! `Content-Type: application/vnd.pingidentity.otp.check+json`.
 
 use serde::Deserialize;
+use shared::limits::Kind;
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::OTP_PATTERN;
 use shared::secrets::Secret;
@@ -50,6 +51,12 @@ impl Handler for ValidateOtpDeviceAuthentication {
         let pingone = invocation.pingone();
         let (authentication, _) = pingone
             .users_authentication(&input.user_id, &input.device_authentication_id)
+            .await?;
+        // Guesses are counted per user across authentications: PingOne's own limit is per
+        // authentication, and a new authentication is one call away.
+        let _spent = invocation
+            .limits()
+            .take(&input.user_id, Kind::OtpCheck)
             .await?;
         let response = pingone
             .check_otp(&authentication, input.otp.expose())

@@ -66,7 +66,7 @@ const PPM_RESPONSE_MEMORY: Duration = Duration::from_secs(15 * 60);
 
 /// The inputs of the two-call exchange with the authenticator, common to the three legacy
 /// capabilities: the connection settings and, on the second call, the authenticator's answer.
-#[derive(Debug, Default, Deserialize, crate::Input)]
+#[derive(Default, Deserialize, crate::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Exchange {
     /// connection settings (the deployment's own when absent)
@@ -77,6 +77,75 @@ pub struct Exchange {
         pattern = "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"
     )]
     pub ppm_response: Option<String>,
+}
+
+/// The PPM response is a signed assertion of the user's authentication: `Debug` says only
+/// whether there is one.
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exchange")
+            .field("custom_auth", &self.custom_auth)
+            .field(
+                "ppm_response",
+                &self.ppm_response.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// A flow session id: printable ASCII without spaces (a UUID, DaVinci's interaction id, an
+/// opaque session handle). Bounded so that it is an identifier, not a payload.
+pub const FLOW_SESSION_PATTERN: &str = "^[!-~]+$";
+
+/// `flowSessionId`: the passwordless sign-in's binding to the caller's own flow session, so
+/// that an attacker's PPM response or passwordless context cannot complete a sign-in in a
+/// victim's flow (login CSRF: the victim would go on signed in as the attacker).
+///
+/// The name says what the value is for, not where it comes from: any caller may use it, and a
+/// DaVinci flow gives its `{{global.interactionId}}` (the id of the flow execution), which a
+/// browser cannot choose for a flow that is not its own. It is not a secret and should not be
+/// one (no session cookie): the binding holds because an attacker cannot have a PPM request
+/// made for a victim's session, not because the id is hidden. Even so it is kept out of the
+/// context (a keyed digest, `pingid::context`) and out of Debug output.
+///
+/// Strict: a flow that gives it to the first call gives the same value to every later call of
+/// the sign-in; one that did not give it must not start giving it. Either mismatch is refused
+/// like a foreign PPM response or passwordless context, before anything is spent.
+#[derive(Default, Deserialize, crate::Input)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowSession {
+    /// the caller's flow session id (DaVinci: {{global.interactionId}}), binding the passkey sign-in to that flow; the same value to every initialize and finalize call, or to none
+    #[field(max_length = 128, pattern = FLOW_SESSION_PATTERN)]
+    pub flow_session_id: Option<String>,
+}
+
+impl FlowSession {
+    /// The session id, when the flow gave one.
+    pub fn id(&self) -> Option<&str> {
+        self.flow_session_id.as_deref()
+    }
+
+    /// What a PPM request's nonce binds the exchange to: `purpose` and, when given, this flow
+    /// session. The result only enters the nonce's MAC (`pingid::ppm`), so the id never
+    /// travels with the request. A response to a request made for another session, or for
+    /// none, fails the nonce check.
+    pub fn binding(&self, purpose: &str) -> String {
+        match self.id() {
+            // A fixed separator and prefix after a purpose that has none: no bound value
+            // equals an unbound one, and no two sessions give the same value.
+            Some(session) => format!("{purpose}:flowSession:{session}"),
+            None => purpose.to_string(),
+        }
+    }
+}
+
+/// Debug says whether a session was given, not which.
+impl std::fmt::Debug for FlowSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowSession")
+            .field("flow_session_id", &self.id().map(|_| "…"))
+            .finish()
+    }
 }
 
 /// `customAuth`: the connection settings the native connector keeps in the flow.
@@ -474,6 +543,48 @@ mod tests {
                 ("isUserAuthenticated", "true".to_string()),
                 ("department", "Sales".to_string()),
             ]
+        );
+    }
+
+    #[test]
+    fn an_exchange_never_shows_its_ppm_response() {
+        let exchange = Exchange {
+            ppm_response: Some("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl".into()),
+            ..Exchange::default()
+        };
+        let shown = format!("{exchange:?}");
+        assert!(!shown.contains("eyJ"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn a_flow_session_binds_each_purpose_apart_and_stays_out_of_debug() {
+        let session = |id: Option<&str>| FlowSession {
+            flow_session_id: id.map(str::to_owned),
+        };
+        let purpose = "initializePasswordlessAuthentication";
+        let bindings = [
+            session(None).binding(purpose),
+            session(Some("a")).binding(purpose),
+            session(Some("b")).binding(purpose),
+            session(Some("a")).binding("finalizePasswordlessAuthentication:ctx"),
+        ];
+        assert_eq!(bindings[0], purpose, "unbound: the binding of before");
+        for (i, a) in bindings.iter().enumerate() {
+            for b in &bindings[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        let given = session(Some("5c7d3e1a-93b4-4f0e-8a61-2d9c0b7e4f15"));
+        assert!(!format!("{given:?}").contains("5c7d3e1a"), "{given:?}");
+        assert!(
+            regex_lite::Regex::new(FLOW_SESSION_PATTERN).is_ok_and(|pattern| {
+                pattern.is_match("5c7d3e1a-93b4-4f0e-8a61-2d9c0b7e4f15")
+                    && !pattern.is_match("")
+                    && !pattern.is_match("a b")
+                    && !pattern.is_match("a\nb")
+                    && !pattern.is_match("café")
+            })
         );
     }
 

@@ -146,6 +146,15 @@ impl PingOneCalls<'_> {
             .await
     }
 
+    /// `GET …/users/{userId}`: the user's profile (its `mobilePhone`, `primaryPhone`, `email`).
+    pub async fn read_user(&self, user_id: &str) -> Result<Response, Error> {
+        self.send(Request::get(
+            Host::Api,
+            format!("users/{}", segment(user_id)),
+        ))
+        .await
+    }
+
     /// `GET …/users/{userId}/mfaEnabled`.
     pub async fn read_mfa_enabled(&self, user_id: &str) -> Result<Response, Error> {
         self.send(Request::get(Host::Api, mfa_enabled(user_id)))

@@ -76,6 +76,8 @@ pub struct Stack {
     pub properties_arn: String,
     /// The legacy connector's single-use table.
     pub used_once_table: String,
+    /// The per-user limits' counters (`shared::limits`).
+    pub limits_table: String,
     /// The API's bearer tokens (`DEMO_API_TOKEN` and a second one, as during a rotation).
     pub api_tokens_arn: String,
     http: reqwest::Client,
@@ -111,7 +113,11 @@ impl Stack {
             .await
             .expect("properties stored");
         let used_once_table = moto
-            .create_used_once_table("pingid-used-once")
+            .create_id_table("pingid-used-once")
+            .await
+            .expect("table created");
+        let limits_table = moto
+            .create_id_table("pingid-limits")
             .await
             .expect("table created");
         let tokens = json!({"tokens": {
@@ -128,6 +134,7 @@ impl Stack {
             secret_arn,
             properties_arn,
             used_once_table,
+            limits_table,
             api_tokens_arn,
             http: shared::http::bare_builder()
                 .build()
@@ -142,6 +149,7 @@ impl Stack {
         env.push(("PINGONE_BASE_URL", self.sim.base_url()));
         env.push(("PINGID_PROPERTIES_SECRET_ID", self.properties_arn.clone()));
         env.push(("PINGID_USED_ONCE_TABLE", self.used_once_table.clone()));
+        env.push(("PINGID_LIMITS_TABLE", self.limits_table.clone()));
         env.push(("PINGID_API_TOKENS_SECRET_ID", self.api_tokens_arn.clone()));
         env
     }
