@@ -120,6 +120,24 @@ impl Moto {
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("moto_server did not start")))
     }
 
+    /// Stops the server for good (an AWS outage, as the functions see it: connections refused).
+    pub async fn stop(&self) -> anyhow::Result<()> {
+        self.process.stop().await.context("stopping moto_server")
+    }
+
+    /// Deletes `secret_id` at once, without a recovery window: the next read is refused
+    /// (`ResourceNotFoundException`), as for a secret revoked by its owner.
+    pub async fn delete_secret(&self, secret_id: &str) -> anyhow::Result<()> {
+        self.secrets
+            .delete_secret()
+            .secret_id(secret_id)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+            .with_context(|| format!("deleting secret {secret_id} in moto"))?;
+        Ok(())
+    }
+
     /// The server's base URL, `http://127.0.0.1:<port>`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

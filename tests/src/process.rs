@@ -59,6 +59,13 @@ impl Supervised {
         self.child.lock().await.wait().await
     }
 
+    /// Kills the process (SIGKILL) and waits until it is gone.
+    pub(crate) async fn stop(&self) -> std::io::Result<()> {
+        let mut child = self.child.lock().await;
+        child.start_kill()?;
+        child.wait().await.map(|_| ())
+    }
+
     /// The OS process id, while the process runs.
     pub(crate) fn pid(&self) -> Option<u32> {
         self.pid

@@ -204,3 +204,44 @@ async fn a_connection_secret_of_another_region_than_the_pinned_one_is_refused() 
         .await;
     ok(&na.call(alice()).await);
 }
+
+/// A function whose secrets are kept one second, warmed by one call.
+async fn warm_with_short_lived_secrets(stack: &Stack) -> support::Function {
+    let short = [("PINGID_SECRET_TTL_SECONDS", "1".to_string())];
+    let devices = stack.function_with("readAllDevicesPingID", &short).await;
+    ok(&devices.call(alice()).await);
+    devices
+}
+
+#[tokio::test]
+async fn an_aws_outage_is_ridden_out_on_the_last_good_secret() {
+    // Given a warm function
+    let stack = Stack::start().await;
+    let devices = warm_with_short_lived_secrets(&stack).await;
+    // When AWS goes away and the secret's lifetime passes
+    stack.moto.stop().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    // Then calls still succeed on the last good value, with a warning for each attempt
+    ok(&devices.call(alice()).await);
+    ok(&devices.call(alice()).await);
+    assert!(
+        devices
+            .logs()
+            .iter()
+            .any(|line| line.contains("WARN") && line.contains("secret")),
+        "{:?}",
+        devices.logs()
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_secret_fails_closed_once_its_lifetime_is_over() {
+    // Given a warm function
+    let stack = Stack::start().await;
+    let devices = warm_with_short_lived_secrets(&stack).await;
+    // When its connection secret is deleted and the lifetime passes
+    stack.moto.delete_secret(&stack.secret_arn).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    // Then nothing is served from memory
+    failed(&devices.call(alice()).await, 500, "CONFIG_UNAVAILABLE");
+}
