@@ -34,6 +34,10 @@ pub struct Ports {
     /// Whether an enrollment event may create a device that is `ACTIVE` at once
     /// (`PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS`; off by default).
     pub allow_active_from_events: bool,
+    /// Whether a request may ask for test mode, in which PingOne answers with the passcode
+    /// (`test.otp`) instead of sending it (`PINGID_ALLOW_TEST_MODE`; off by default: a passcode
+    /// in an answer is no second factor).
+    pub allow_test_mode: bool,
     /// The per-user limits on sends and passcode checks.
     pub limits: UserLimits,
     /// Where one-time devices may send passcodes (`PINGID_ONE_TIME_DESTINATIONS`).
@@ -80,6 +84,11 @@ impl<'a> Invocation<'a> {
     /// of their choosing as someone's MFA device.
     pub fn may_create_active_devices(&self) -> bool {
         self.origin == Origin::Api || self.ports.allow_active_from_events
+    }
+
+    /// Whether this deployment lets requests ask for test mode.
+    pub fn test_mode_allowed(&self) -> bool {
+        self.ports.allow_test_mode
     }
 
     /// The per-user limits on sends and passcode checks.

@@ -8,6 +8,7 @@
 //! | `PINGONE_REGION` | the only PingOne region the connection secret may name (`NA`, `EU`, `CA`, `AU`, `SG`, `AP`) | any |
 //! | `PINGID_TIME_BUDGET_MS` | time budget of one call | 5000 |
 //! | `PINGID_ALLOW_ACTIVE_ENROLLMENT_FROM_EVENTS` | whether an enrollment event (SQS, EventBridge) may create an `ACTIVE` device | `false` |
+//! | `PINGID_ALLOW_TEST_MODE` | whether a request may ask for test mode (passcodes answered in `test.otp` instead of sent) | `false` |
 //! | `PINGID_SECRET_STALE_SECONDS` | how long past its TTL a secret's last good value is served while Secrets Manager is down | 3600 |
 //! | `PINGID_SECRET_TTL_SECONDS` | how long a secret is kept in memory (≤ 300) | 300 |
 //! | `PINGID_PROPERTIES_SECRET_ID` | secret holding the legacy `pingid.properties` text; set only for the legacy functions | unset |
@@ -68,6 +69,8 @@ pub struct Settings {
     pub allow_inline_properties: bool,
     /// Whether an enrollment event may create an `ACTIVE` device.
     pub allow_active_from_events: bool,
+    /// Whether requests may ask for test mode.
+    pub allow_test_mode: bool,
     /// Id of the API-tokens secret (the authorizer's).
     pub api_tokens_secret_id: Option<String>,
     /// The per-user limits.
@@ -96,6 +99,7 @@ impl Default for Settings {
             legacy_return_hosts: Vec::new(),
             allow_inline_properties: false,
             allow_active_from_events: false,
+            allow_test_mode: false,
             api_tokens_secret_id: None,
             limits: Limits::default(),
             limits_table: None,
@@ -187,6 +191,15 @@ impl Settings {
                     ));
                 }
             },
+            allow_test_mode: match non_empty("PINGID_ALLOW_TEST_MODE").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => {
+                    return Err(Error::ConfigUnavailable(
+                        "PINGID_ALLOW_TEST_MODE must be true or false".into(),
+                    ));
+                }
+            },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
             limits: {
                 let mut limits = defaults.limits;
@@ -270,6 +283,7 @@ impl Settings {
             budget: self.budget,
             legacy,
             allow_active_from_events: self.allow_active_from_events,
+            allow_test_mode: self.allow_test_mode,
             limits: UserLimits::new(self.limits, self.counters(aws.as_ref())?),
             one_time_destinations: self.one_time_destinations,
         })

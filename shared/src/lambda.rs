@@ -636,11 +636,11 @@ mod tests {
                     });
                 }
                 let body = request.body.unwrap_or_default();
-                Ok(Response {
-                    status: 201,
-                    body: json!({ "id": "d0000000-0000-4000-8000-0000000000e1",
+                Ok(Response::new(
+                    201,
+                    json!({ "id": "d0000000-0000-4000-8000-0000000000e1",
                         "type": "EMAIL", "email": body["email"], "status": "ACTIVATION_REQUIRED" }),
-                })
+                ))
             })
         }
     }
@@ -653,6 +653,7 @@ mod tests {
             budget: Duration::from_secs(5),
             legacy: None,
             allow_active_from_events: false,
+            allow_test_mode: false,
             limits: crate::limits::UserLimits::in_memory(Default::default()),
             one_time_destinations: Default::default(),
         };

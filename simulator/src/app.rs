@@ -86,7 +86,8 @@ pub(crate) fn router(state: SharedState) -> Router {
             )
         })
         .layer(from_fn_with_state(state.clone(), faults::inject))
-        .layer(from_fn_with_state(state.clone(), stats::count));
+        .layer(from_fn_with_state(state.clone(), stats::count))
+        .layer(axum::middleware::map_response(with_correlation_id));
 
     // The legacy PingID routes get the same stats and fault layers (a fault on `/pingid/rest`
     // is answered by the handler, signed with the caller's org key).
@@ -99,4 +100,13 @@ pub(crate) fn router(state: SharedState) -> Router {
         .merge(control::router())
         .merge(pingid::control_router())
         .with_state(state)
+}
+
+/// Every PingOne answer names its request with a `Correlation-Id`, as PingOne's do (the id a
+/// caller quotes to Ping support).
+async fn with_correlation_id(mut response: axum::response::Response) -> axum::response::Response {
+    if let Ok(id) = axum::http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        response.headers_mut().insert("correlation-id", id);
+    }
+    response
 }

@@ -128,6 +128,27 @@ impl SoftAuthenticator {
         self.get(options, origin)
     }
 
+    /// Given the `publicKeyCredentialRequestOptions` of a usernameless sign-in (PingOne's wire
+    /// convention, no `allowCredentials`), returns the `assertion` JSON text. The soft passkey
+    /// is not discoverable, so the caller names the credential the user picks
+    /// (`credential_id`, base64url, e.g. the attestation's `id`); user verification stays
+    /// required, as PingOne asks.
+    pub fn assert_usernameless(
+        &mut self,
+        request_options: &str,
+        origin: &str,
+        credential_id: &str,
+    ) -> anyhow::Result<String> {
+        let mut options: Value =
+            serde_json::from_str(request_options).context("request options are not JSON")?;
+        from_signed_bytes(&mut options["challenge"]);
+        options["allowCredentials"] =
+            serde_json::json!([{ "type": "public-key", "id": credential_id }]);
+        let options: PublicKeyCredentialRequestOptions =
+            serde_json::from_value(options).context("unreadable request options")?;
+        self.get(options, origin)
+    }
+
     /// `navigator.credentials.create` with `options` on the page at `origin`: the
     /// `PublicKeyCredential` JSON text a browser would hand the page.
     fn create(

@@ -35,6 +35,8 @@ pub(crate) fn router() -> Router<SharedState> {
         .route("/_sim/messages", get(messages))
         .route("/_sim/push/{deviceAuthenticationId}", post(push))
         .route("/_sim/totp/{deviceId}", get(totp_code))
+        .route("/_sim/app/{deviceId}/code", get(app_code))
+        .route("/_sim/app/{deviceId}", post(set_app))
         .route("/_sim/oath/{serialNumber}", get(oath_code))
         .route("/_sim/yubikey/{publicId}/otp", post(yubikey_otp))
         .route("/_sim/pairing-keys/{code}/claim", post(claim_pairing_key))
@@ -110,6 +112,56 @@ async fn totp_code(
     Ok(Json(
         json!({ "otp": totp::code_at(&secret, state.clock.now()) }),
     ))
+}
+
+/// `GET /_sim/app/{deviceId}/code`: the passcode the PingID app shows now, which the user may
+/// type instead of approving the push ("Use Code").
+async fn app_code(
+    State(state): State<SharedState>,
+    Path(device_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let secret = match lock(&state.tenant.devices)
+        .find(&device_id)
+        .map(|d| &d.kind)
+    {
+        Some(DeviceKind::Mobile { otp_secret, .. }) => otp_secret.clone(),
+        _ => return Err(ApiError::not_found("No PingID app device has this id.")),
+    };
+    Ok(Json(
+        json!({ "otp": totp::code_at(&secret, state.clock.now()) }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AppBody {
+    push_enabled: bool,
+}
+
+/// `POST /_sim/app/{deviceId}` `{"pushEnabled": false}`: the phone stops taking pushes (switched
+/// off in the app, or out of reach); authentications then ask for the app's code instead.
+async fn set_app(
+    State(state): State<SharedState>,
+    Path(device_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let AppBody { push_enabled } = json_body(&body)?;
+    let mut store = lock(&state.tenant.devices);
+    let device = store
+        .by_user
+        .values_mut()
+        .flatten()
+        .find(|device| device.id == device_id);
+    match device.map(|device| &mut device.kind) {
+        Some(DeviceKind::Mobile {
+            push_enabled: enabled,
+            ..
+        }) => {
+            *enabled = push_enabled;
+            Ok(Json(json!({ "pushEnabled": push_enabled })))
+        }
+        _ => Err(ApiError::not_found("No PingID app device has this id.")),
+    }
 }
 
 /// `GET /_sim/oath/{serialNumber}`: the code the seeded OATH token shows now.

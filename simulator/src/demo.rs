@@ -90,6 +90,9 @@ pub const YUBIKEY_2_PUBLIC_ID: &str = "cccccbcdefgi";
 
 /// When every seeded resource was created: 2024-01-01T00:00:00Z.
 const SEEDED_AT_UNIX_SECS: u64 = 1_704_067_200;
+/// The secret behind the passcode alice's PingID app shows ("Use Code"); tests read the code
+/// through `GET /_sim/app/{deviceId}/code`, as the user reads it off the phone.
+const ALICE_APP_SECRET: &[u8] = b"alice-pingid-app-passcode-secret";
 
 /// Builds the demo tenant.
 pub(crate) fn tenant() -> Tenant {
@@ -147,6 +150,7 @@ pub(crate) fn tenant() -> Tenant {
                     push_enabled: true,
                     model: "iPhone 15".into(),
                     os: "iOS".into(),
+                    otp_secret: ALICE_APP_SECRET.to_vec(),
                 },
             ),
             seeded(

@@ -11,6 +11,10 @@
 //!   MOBILE: PUSH_CONFIRMATION_REQUIRED ──approve──> COMPLETED
 //!                                      ──deny─────> FAILED (PUSH_DENIED)
 //!                                      ──timeout──> PUSH_CONFIRMATION_TIMED_OUT ──device.select──> …
+//!           PUSH_CONFIRMATION_REQUIRED / _TIMED_OUT ──otp.check (the app's code, "Use Code")──> COMPLETED
+//!           push switched off on the phone: OTP_REQUIRED (the app's code)
+//!   usernameless (no user.id, `rp.id`): ASSERTION_REQUIRED (any discoverable credential of the
+//!           RP) ──assertion.check──> COMPLETED, the credential's owner becomes `user.id`
 //!   any non-terminal state ──cancel (other reasons)──> CANCELED
 //! ```
 //!
@@ -29,7 +33,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::SimConfig;
-use crate::devices::{DESKTOP_ASSERTION, DESKTOP_AUTHENTICATION, unix};
+use crate::devices::{DEFAULT_RP_ID, DESKTOP_ASSERTION, DESKTOP_AUTHENTICATION, unix};
 use crate::errors::{ApiError, ErrorDetail};
 use crate::outbox::{Channel, Delivery};
 use crate::state::lock;
@@ -91,6 +95,15 @@ enum ExpectedAssertion {
         rp_id: String,
         rp_name: String,
         credential: serde_json::Value,
+        /// webauthn-rs `AuthenticationState` (JSON).
+        state: serde_json::Value,
+        /// `publicKeyCredentialRequestOptions`.
+        options: String,
+    },
+    /// A usernameless sign-in: an assertion of any discoverable credential of `rp_id`, with
+    /// user verification; the credential's owner is the user.
+    Discoverable {
+        rp_id: String,
         /// webauthn-rs `AuthenticationState` (JSON).
         state: serde_json::Value,
         /// `publicKeyCredentialRequestOptions`.
@@ -173,10 +186,20 @@ const PUSH_DENIED: AuthError = AuthError {
 pub(crate) struct DeviceAuthentication {
     id: Uuid,
     env_id: String,
-    user_id: String,
+    /// `None` for a usernameless sign-in until the assertion names the user.
+    user_id: Option<String>,
     policy_id: String,
     state: State,
     selected: Option<SelectedDevice>,
+    /// The PingID app's passcode secret while its push is pending or timed out: the code the
+    /// app shows ("Use Code") completes the authentication like an approval.
+    app_code: Option<Vec<u8>>,
+    /// `compatibility: NONE`: the browser cannot run WebAuthn, so FIDO2 devices are left out.
+    fido_allowed: bool,
+    /// Test mode: delivered passcodes are not sent but shown in the resource (`test.otp`).
+    test_mode: bool,
+    /// A caller-chosen WebAuthn challenge for the FIDO2 ceremony.
+    challenge: Option<Vec<u8>>,
     /// Wrong OTPs so far. Counted per authentication, not per device, so switching devices
     /// does not buy more guesses.
     failures: u32,
@@ -194,6 +217,15 @@ pub(crate) struct StartRequest {
     user: Option<IdRef>,
     policy: Option<IdRef>,
     selected_device: Option<SelectedDeviceRequest>,
+    /// The relying party of a FIDO2 ceremony; without `user.id` it starts a usernameless
+    /// sign-in.
+    rp: Option<IdRef>,
+    /// A caller-chosen WebAuthn challenge (base64url, at least 32 bytes).
+    challenge: Option<String>,
+    /// `FULL`, `SECURITY_KEY_ONLY` or `NONE` (no WebAuthn in this browser).
+    compatibility: Option<String>,
+    /// Passcodes are shown in the resource instead of being sent.
+    test_mode: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,22 +281,15 @@ pub(crate) enum PushDecision {
 pub(crate) struct NoPushPending;
 
 impl DeviceAuthentication {
-    /// Starts an authentication for the request's user. Returns the new authentication and the
-    /// OTP to deliver, if the reached device needs one.
+    /// Starts an authentication for the request's user, or a usernameless sign-in when the
+    /// request names no user. Returns the new authentication and the OTP to deliver, if the
+    /// reached device needs one (none in test mode: the passcode is shown instead).
     pub(crate) fn start(
         request: StartRequest,
         tenant: &Tenant,
         now: SystemTime,
         config: &SimConfig,
     ) -> Result<(Self, Option<Delivery>), ApiError> {
-        let user_id = request
-            .user
-            .and_then(|user| user.id)
-            .ok_or_else(|| required("user.id"))?;
-        let user = tenant
-            .user(&user_id)
-            .ok_or_else(|| ApiError::invalid_value("user.id", "No user has this id."))?;
-        let user = tenant.active_devices(user);
         let policy = match request.policy.and_then(|policy| policy.id) {
             Some(id) => tenant
                 .policy(&id)
@@ -273,22 +298,96 @@ impl DeviceAuthentication {
                 .default_policy()
                 .ok_or_else(|| ApiError::unexpected("The environment has no default policy."))?,
         };
+        let fido_allowed = match request.compatibility.as_deref() {
+            None | Some("FULL" | "SECURITY_KEY_ONLY") => true,
+            Some("NONE") => false,
+            Some(_) => {
+                return Err(ApiError::invalid_value(
+                    "compatibility",
+                    "The compatibility must be FULL, SECURITY_KEY_ONLY or NONE.",
+                ));
+            }
+        };
+        let challenge = request
+            .challenge
+            .as_deref()
+            .map(webauthn::challenge)
+            .transpose()?;
+        let rp_id = request.rp.and_then(|rp| rp.id);
         let mut auth = Self {
             id: Uuid::new_v4(),
             env_id: tenant.env_id.clone(),
-            user_id: user.user.id.clone(),
+            user_id: None,
             policy_id: policy.id.clone(),
             state: State::DeviceSelectionRequired,
             selected: None,
+            app_code: None,
+            fido_allowed,
+            test_mode: request.test_mode == Some(true),
+            challenge: challenge.clone(),
             failures: 0,
             created_at: now,
             updated_at: now,
             expires_at: now + config.device_authentication_lifetime,
         };
-
+        let Some(user_id) = request.user.and_then(|user| user.id) else {
+            // A device can only be chosen for a user; without one and without a device it is a
+            // usernameless sign-in.
+            if request.selected_device.is_some() {
+                return Err(required("user.id"));
+            }
+            auth.begin_usernameless(rp_id, challenge, policy)?;
+            return Ok((auth, None));
+        };
+        let user = tenant
+            .user(&user_id)
+            .ok_or_else(|| ApiError::invalid_value("user.id", "No user has this id."))?;
+        let user = auth.usable(tenant.active_devices(user));
+        auth.user_id = Some(user.user.id.clone());
         let selection = request.selected_device.unwrap_or_default();
         let delivery = auth.begin(selection, &user, policy, now, config)?;
         Ok((auth, delivery))
+    }
+
+    /// A usernameless sign-in: request options with no `allowCredentials` (the browser offers
+    /// the passkeys it holds for the RP) and user verification required, as PingOne asks of a
+    /// credential that must name the user by itself.
+    fn begin_usernameless(
+        &mut self,
+        rp_id: Option<String>,
+        challenge: Option<Vec<u8>>,
+        policy: &Policy,
+    ) -> Result<(), ApiError> {
+        if !self.fido_allowed {
+            return Err(ApiError::invalid_value(
+                "compatibility",
+                "A usernameless sign-in needs WebAuthn; the compatibility is NONE.",
+            ));
+        }
+        if !policy.fido2.enabled {
+            return Err(ApiError::request_failed(
+                "The policy does not allow FIDO2, so no usernameless sign-in.",
+            ));
+        }
+        let rp_id = rp_id.unwrap_or_else(|| DEFAULT_RP_ID.into());
+        let (options, state) = webauthn::usernameless_request_options(&rp_id, challenge)
+            .map_err(|error| ApiError::unexpected(format!("WebAuthn options: {error}")))?;
+        self.state = State::AssertionRequired(ExpectedAssertion::Discoverable {
+            rp_id,
+            state,
+            options,
+        });
+        Ok(())
+    }
+
+    /// The user's devices this authentication may use: without WebAuthn in the browser
+    /// (`compatibility: NONE`), not the FIDO2 ones.
+    pub(crate) fn usable<'a>(&self, mut user: UserDevices<'a>) -> UserDevices<'a> {
+        if !self.fido_allowed {
+            user.devices
+                .retain(|device| !matches!(device.kind, DeviceKind::Fido2 { .. }));
+        }
+        user
     }
 
     /// Reaches the device the start request asks for: a one-time device, the device an OTP on
@@ -314,7 +413,7 @@ impl DeviceAuthentication {
                     ));
                 }
                 let device = one_time_device(one_time)?;
-                Ok(Some(self.reach_one_time(device, now, config)))
+                Ok(self.reach_one_time(device, now, config))
             }
             SelectedDeviceRequest {
                 otp: Some(otp), id, ..
@@ -344,9 +443,26 @@ impl DeviceAuthentication {
         }
     }
 
-    /// The authenticating user's id.
-    pub(crate) fn user_id(&self) -> &str {
-        &self.user_id
+    /// The authenticating user's id; `None` for a usernameless sign-in not yet completed.
+    pub(crate) fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    /// The passcode a test-mode authentication shows instead of sending it.
+    pub(crate) fn test_otp(&self) -> Option<&str> {
+        match &self.state {
+            State::OtpRequired(ExpectedOtp::Delivered { otp, .. }) if self.test_mode => Some(otp),
+            _ => None,
+        }
+    }
+
+    /// Whether the PingID app's own code may complete the authentication now.
+    pub(crate) fn takes_app_code(&self) -> bool {
+        self.app_code.is_some()
+            && matches!(
+                self.state,
+                State::PushConfirmationRequired { .. } | State::PushConfirmationTimedOut
+            )
     }
 
     /// The current `status`.
@@ -376,7 +492,7 @@ impl DeviceAuthentication {
     /// `device.select`: allowed while selecting and after a push timed out.
     pub(crate) fn select_device(
         &mut self,
-        user: &UserDevices<'_>,
+        user: Option<&UserDevices<'_>>,
         device_id: &str,
         now: SystemTime,
         config: &SimConfig,
@@ -388,7 +504,7 @@ impl DeviceAuthentication {
             return Err(self.not_allowed("device.select"));
         }
         let device = user
-            .device(device_id)
+            .and_then(|user| user.device(device_id))
             .ok_or_else(|| unknown_device("device.id"))?;
         self.reach(device, now, config)
     }
@@ -401,6 +517,15 @@ impl DeviceAuthentication {
         now: SystemTime,
         config: &SimConfig,
     ) -> Result<Option<DeviceUpdate>, ApiError> {
+        if self.takes_app_code() {
+            let secret = self.app_code.as_deref().unwrap_or_default();
+            self.updated_at = now;
+            if totp::verify(secret, otp, now) {
+                self.state = State::Completed;
+                return Ok(None);
+            }
+            return Err(invalid_otp(Some(self.count_failure(config))));
+        }
         let State::OtpRequired(expected) = &self.state else {
             return Err(self.not_allowed("otp.check"));
         };
@@ -448,10 +573,12 @@ impl DeviceAuthentication {
         remaining
     }
 
-    /// `assertion.check`: a WebAuthn assertion (FIDO2 types) or the desktop app's JWS. A bad
-    /// one costs an attempt like a wrong OTP.
+    /// `assertion.check`: a WebAuthn assertion (FIDO2 types, or any discoverable credential of
+    /// the RP for a usernameless sign-in, whose owner then becomes the authentication's user)
+    /// or the desktop app's JWS. A bad one costs an attempt like a wrong OTP.
     pub(crate) fn check_assertion(
         &mut self,
+        tenant: &Tenant,
         assertion: &str,
         origin: &str,
         now: SystemTime,
@@ -460,6 +587,7 @@ impl DeviceAuthentication {
         let State::AssertionRequired(expected) = &self.state else {
             return Err(self.not_allowed("assertion.check"));
         };
+        let mut owner = None;
         let outcome: Result<Option<DeviceUpdate>, String> = match expected {
             ExpectedAssertion::Fido2 {
                 device_id,
@@ -475,6 +603,23 @@ impl DeviceAuthentication {
                         credential,
                     })
                 }),
+            ExpectedAssertion::Discoverable { rp_id, state, .. } => discoverable_credential(
+                tenant, rp_id, assertion,
+            )
+            .and_then(|(user_id, device_id, credential)| {
+                let credential = webauthn::verify_passkey_assertion(
+                    rp_id,
+                    state,
+                    &credential,
+                    assertion,
+                    origin,
+                )?;
+                owner = Some((user_id, device_id.clone()));
+                Ok(Some(DeviceUpdate::Fido2Credential {
+                    device_id,
+                    credential,
+                }))
+            }),
             ExpectedAssertion::Desktop {
                 device_id,
                 rp_id,
@@ -503,6 +648,10 @@ impl DeviceAuthentication {
         self.updated_at = now;
         match outcome {
             Ok(update) => {
+                if let Some((user_id, device_id)) = owner {
+                    self.user_id = Some(user_id);
+                    self.selected = Some(SelectedDevice::Paired { id: device_id });
+                }
                 self.state = State::Completed;
                 Ok(update)
             }
@@ -524,7 +673,7 @@ impl DeviceAuthentication {
     /// ends the authentication.
     pub(crate) fn cancel(
         &mut self,
-        user: &UserDevices<'_>,
+        user: Option<&UserDevices<'_>>,
         reason: CancelReason,
         now: SystemTime,
     ) -> Result<(), ApiError> {
@@ -532,7 +681,7 @@ impl DeviceAuthentication {
             return Err(self.not_allowed("cancel"));
         }
         match reason {
-            CancelReason::ChangeDevice if user.devices.is_empty() => {
+            CancelReason::ChangeDevice if user.is_none_or(|user| user.devices.is_empty()) => {
                 return Err(no_usable_devices());
             }
             CancelReason::ChangeDevice => {
@@ -576,6 +725,7 @@ impl DeviceAuthentication {
             id: device.id.clone(),
         });
         self.updated_at = now;
+        self.app_code = None;
         let (channel, address) = match &device.kind {
             DeviceKind::Sms { phone } => (Channel::Sms, phone),
             DeviceKind::Voice { phone } => (Channel::Voice, phone),
@@ -597,10 +747,22 @@ impl DeviceAuthentication {
                 });
                 return Ok(None);
             }
-            DeviceKind::Mobile { .. } => {
+            // A phone that push cannot reach (push switched off) is asked for the app's code.
+            DeviceKind::Mobile {
+                push_enabled: false,
+                otp_secret,
+                ..
+            } => {
+                self.state = State::OtpRequired(ExpectedOtp::Totp {
+                    secret: otp_secret.clone(),
+                });
+                return Ok(None);
+            }
+            DeviceKind::Mobile { otp_secret, .. } => {
                 self.state = State::PushConfirmationRequired {
                     deadline: now + config.push_timeout,
                 };
+                self.app_code = Some(otp_secret.clone());
                 return Ok(None);
             }
             DeviceKind::Fido2 {
@@ -612,8 +774,11 @@ impl DeviceAuthentication {
                 let credential = credential
                     .clone()
                     .ok_or_else(|| ApiError::unexpected("The FIDO2 device has no credential."))?;
-                let (options, state) = webauthn::request_options(rp_id, rp_name, &credential)
-                    .map_err(|error| ApiError::unexpected(format!("WebAuthn options: {error}")))?;
+                let (options, state) =
+                    webauthn::request_options(rp_id, rp_name, &credential, self.challenge.clone())
+                        .map_err(|error| {
+                            ApiError::unexpected(format!("WebAuthn options: {error}"))
+                        })?;
                 self.state = State::AssertionRequired(ExpectedAssertion::Fido2 {
                     device_id: device.id.clone(),
                     rp_id: rp_id.clone(),
@@ -650,7 +815,7 @@ impl DeviceAuthentication {
                 return Ok(None);
             }
         };
-        Ok(Some(self.send_otp(channel, address.clone(), now, config)))
+        Ok(self.send_otp(channel, address.clone(), now, config))
     }
 
     /// The request options an `ASSERTION_REQUIRED` authentication shows:
@@ -658,6 +823,9 @@ impl DeviceAuthentication {
     pub(crate) fn assertion_options(&self) -> Option<(&'static str, &str)> {
         match &self.state {
             State::AssertionRequired(ExpectedAssertion::Fido2 { options, .. }) => {
+                Some(("publicKeyCredentialRequestOptions", options))
+            }
+            State::AssertionRequired(ExpectedAssertion::Discoverable { options, .. }) => {
                 Some(("publicKeyCredentialRequestOptions", options))
             }
             State::AssertionRequired(ExpectedAssertion::Desktop { options, .. }) => {
@@ -672,30 +840,32 @@ impl DeviceAuthentication {
         device: OneTimeDevice,
         now: SystemTime,
         config: &SimConfig,
-    ) -> Delivery {
+    ) -> Option<Delivery> {
         let delivery = self.send_otp(device.channel, device.address.clone(), now, config);
         self.selected = Some(SelectedDevice::OneTime(device));
         delivery
     }
 
+    /// Draws a passcode and waits for it; returns the message to send, none in test mode
+    /// (the resource shows the code as `test.otp` instead).
     fn send_otp(
         &mut self,
         channel: Channel,
         to: String,
         now: SystemTime,
         config: &SimConfig,
-    ) -> Delivery {
+    ) -> Option<Delivery> {
         let otp = format!("{:06}", rand::random_range(0..1_000_000));
         self.state = State::OtpRequired(ExpectedOtp::Delivered {
             otp: otp.clone(),
             expires_at: now + config.otp_lifetime,
         });
-        Delivery {
+        (!self.test_mode).then_some(Delivery {
             channel,
             to,
             otp,
             valid_for: config.otp_lifetime,
-        }
+        })
     }
 
     /// OTP on start: checks `otp` against the named device, or against every device of the
@@ -750,6 +920,41 @@ impl DeviceAuthentication {
             self.status().as_str()
         ))
     }
+}
+
+/// The active FIDO2 device of `rp_id` holding the credential an assertion names, with its
+/// owner: `(user id, device id, credential)`. A user handle in the assertion must be that
+/// owner's (WebAuthn user handles are PingOne user ids).
+fn discoverable_credential(
+    tenant: &Tenant,
+    rp_id: &str,
+    assertion: &str,
+) -> Result<(String, String, serde_json::Value), String> {
+    let (credential_id, user_handle) = webauthn::assertion_identity(assertion)?;
+    let store = lock(&tenant.devices);
+    store
+        .by_user
+        .iter()
+        .flat_map(|(user_id, devices)| devices.iter().map(move |device| (user_id, device)))
+        .find_map(|(user_id, device)| match &device.kind {
+            DeviceKind::Fido2 {
+                rp_id: device_rp,
+                credential: Some(credential),
+                ..
+            } if device.status == crate::tenant::DeviceStatus::Active
+                && device_rp.eq_ignore_ascii_case(rp_id)
+                && credential["cred_id"] == credential_id.as_str() =>
+            {
+                Some((user_id.clone(), device.id.clone(), credential.clone()))
+            }
+            _ => None,
+        })
+        .filter(|(user_id, ..)| {
+            user_handle
+                .as_deref()
+                .is_none_or(|handle| handle == user_id.as_bytes())
+        })
+        .ok_or_else(|| "no passkey of this relying party has this credential".into())
 }
 
 fn one_time_device(request: OneTimeRequest) -> Result<OneTimeDevice, ApiError> {

@@ -10,6 +10,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -101,15 +102,31 @@ pub(crate) async fn create_or_reorder(
     Path((_env, user_id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let user = find_user(&state, &user_id)?;
     match media_type(&headers).as_deref() {
-        Some(REORDER) => reorder(&state, user, &body).map(|body| (StatusCode::OK, Json(body))),
+        Some(REORDER) => reorder(&state, user, &body).map(|body| Json(body).into_response()),
         _ => {
             require_media_type(&headers, "application/json")?;
-            create(&state, user, &body).map(|body| (StatusCode::CREATED, Json(body)))
+            create(&state, user, &body).map(created)
         }
     }
+}
+
+/// 201 with the new resource, and its URL (`_links.self.href`) in `Location`, as PingOne
+/// answers a create.
+pub(crate) fn created(body: Value) -> axum::response::Response {
+    let location = body
+        .pointer("/_links/self/href")
+        .and_then(Value::as_str)
+        .and_then(|href| axum::http::HeaderValue::from_str(href).ok());
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Some(location) = location {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    response
 }
 
 /// `DELETE …/users/{userId}/devices` with `…devices.order.remove+json` → 204: the order goes
@@ -244,7 +261,7 @@ const CREATABLE_TYPES: &[&str] = &[
 ];
 
 /// `[I]` Default RP id and name of FIDO2 and desktop devices created without `rp`.
-const DEFAULT_RP_ID: &str = "localhost";
+pub(crate) const DEFAULT_RP_ID: &str = "localhost";
 const DEFAULT_RP_NAME: &str = "PingOne";
 
 fn create(state: &AppState, user: &User, body: &[u8]) -> Result<Value, ApiError> {
@@ -307,16 +324,7 @@ fn create(state: &AppState, user: &User, body: &[u8]) -> Result<Value, ApiError>
     }
     let challenge = match request.challenge.as_deref() {
         Some(text) if matches!(kind, "FIDO2" | "PLATFORM" | "SECURITY_KEY") => {
-            let bytes = URL_SAFE_NO_PAD
-                .decode(text.trim_end_matches('='))
-                .ok()
-                .filter(|bytes| bytes.len() >= webauthn::MIN_CHALLENGE_BYTES)
-                .ok_or_else(|| {
-                    ApiError::invalid_value(
-                        "challenge",
-                        "The challenge must be base64url of at least 32 bytes.",
-                    )
-                })?;
+            let bytes = webauthn::challenge(text)?;
             Some(bytes)
         }
         _ => None,
@@ -802,7 +810,7 @@ pub(crate) async fn create_pairing_key(
     State(state): State<SharedState>,
     Path((_env, user_id)): Path<(String, String)>,
     body: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let user = find_user(&state, &user_id)?;
     let request: PairingKeyBody = if body.iter().all(u8::is_ascii_whitespace) {
         PairingKeyBody::default()
@@ -853,7 +861,7 @@ pub(crate) async fn create_pairing_key(
     };
     let body = pairing_key_json(&state, &key, now);
     store.pairing_keys.push(key);
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok(created(body))
 }
 
 /// `GET …/users/{userId}/pairingKeys/{id}`.
@@ -972,6 +980,7 @@ pub(crate) fn claim_pairing_key(
             push_enabled: true,
             model,
             os: os.unwrap_or_else(|| "iOS".into()),
+            otp_secret: rand::random::<[u8; 20]>().to_vec(),
         },
         status: DeviceStatus::Active,
         policy_id: policy.id.clone(),
@@ -1070,6 +1079,7 @@ pub(crate) fn device_json(state: &AppState, user: &User, device: &Device) -> Val
             push_enabled,
             model,
             os,
+            ..
         } => {
             body["application"] = json!({ "id": application_id });
             body["pushEnabled"] = json!(push_enabled);

@@ -105,6 +105,9 @@ pub(crate) enum DeviceKind {
         push_enabled: bool,
         model: String,
         os: String,
+        /// The secret behind the passcode the app shows (RFC 6238), agreed at pairing: the
+        /// code a user may type instead of approving a push ("Use Code").
+        otp_secret: Vec<u8>,
     },
     /// Text messages with an OTP.
     Sms { phone: String },

@@ -16,7 +16,8 @@ use url::Url;
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{
     AttestationConveyancePreference, AuthenticatorAttachment, COSEAlgorithm, Credential,
-    PublicKeyCredential, RegisterPublicKeyCredential, UserVerificationPolicy,
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
+    UserVerificationPolicy,
 };
 
 use crate::tenant::{Fido2Type, User};
@@ -26,6 +27,21 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The smallest custom challenge accepted on create.
 pub(crate) const MIN_CHALLENGE_BYTES: usize = 32;
+
+/// A caller-supplied challenge: base64url (padding tolerated) of at least
+/// [`MIN_CHALLENGE_BYTES`], else PingOne's `INVALID_VALUE` on `challenge`.
+pub(crate) fn challenge(text: &str) -> Result<Vec<u8>, crate::errors::ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .ok()
+        .filter(|bytes| bytes.len() >= MIN_CHALLENGE_BYTES)
+        .ok_or_else(|| {
+            crate::errors::ApiError::invalid_value(
+                "challenge",
+                "The challenge must be base64url of at least 32 bytes.",
+            )
+        })
+}
 
 fn core(rp_id: &str, rp_name: &str, origin: Option<&Url>) -> WebauthnCore {
     // The origin has been checked against the RP id by `origin_allowed`; the crate then checks
@@ -86,6 +102,9 @@ pub(crate) fn creation_options(
         response.public_key.challenge = challenge;
     }
     let mut options = serde_json::to_value(&response.public_key).map_err(|e| e.to_string())?;
+    // A discoverable credential where the authenticator can keep one, so the device also
+    // serves usernameless sign-in (PingOne's FIDO policy "discoverable credentials: preferred").
+    options["authenticatorSelection"]["residentKey"] = Value::from("preferred");
     to_signed_bytes(&mut options["challenge"]);
     to_signed_bytes(&mut options["user"]["id"]);
     for credential in options["excludeCredentials"]
@@ -117,10 +136,12 @@ pub(crate) fn verify_registration(
 }
 
 /// Request options for an authentication with `credential`: `(options JSON text, state)`.
+/// `challenge` replaces the drawn one (a caller-supplied challenge).
 pub(crate) fn request_options(
     rp_id: &str,
     rp_name: &str,
     credential: &Value,
+    challenge: Option<Vec<u8>>,
 ) -> Result<(String, Value), String> {
     let credential: Credential =
         serde_json::from_value(credential.clone()).map_err(|error| error.to_string())?;
@@ -131,6 +152,38 @@ pub(crate) fn request_options(
     let (response, state) = core
         .generate_challenge_authenticate(builder)
         .map_err(|error| error.to_string())?;
+    wire_request_options(response, state, challenge)
+}
+
+/// Request options for a usernameless sign-in (PingOne's wire convention): no
+/// `allowCredentials`, so the browser offers the passkeys it holds for `rp_id`, and user
+/// verification required, since the credential alone must prove who signs in.
+pub(crate) fn usernameless_request_options(
+    rp_id: &str,
+    challenge: Option<Vec<u8>>,
+) -> Result<(String, Value), String> {
+    let core = core(rp_id, "PingOne", None);
+    let builder = core
+        .new_challenge_authenticate_builder(Vec::new(), Some(UserVerificationPolicy::Required))
+        .map_err(|error| error.to_string())?;
+    let (response, state) = core
+        .generate_challenge_authenticate(builder)
+        .map_err(|error| error.to_string())?;
+    wire_request_options(response, state, challenge)
+}
+
+/// Request options as PingOne sends them (JSON text, binary fields as signed-byte arrays) and
+/// the state to verify against, with `challenge` (if any) in place of the drawn one in both.
+fn wire_request_options(
+    mut response: RequestChallengeResponse,
+    state: impl serde::Serialize,
+    challenge: Option<Vec<u8>>,
+) -> Result<(String, Value), String> {
+    let mut state = serde_json::to_value(&state).map_err(|error| error.to_string())?;
+    if let Some(challenge) = challenge {
+        state["challenge"] = Value::String(URL_SAFE_NO_PAD.encode(&challenge));
+        response.public_key.challenge = challenge;
+    }
     let mut options = serde_json::to_value(&response.public_key).map_err(|e| e.to_string())?;
     to_signed_bytes(&mut options["challenge"]);
     for credential in options["allowCredentials"]
@@ -140,7 +193,6 @@ pub(crate) fn request_options(
     {
         to_signed_bytes(&mut credential["id"]);
     }
-    let state = serde_json::to_value(&state).map_err(|error| error.to_string())?;
     Ok((options.to_string(), state))
 }
 

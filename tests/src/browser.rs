@@ -204,6 +204,19 @@ impl Browser {
         as_string(value, "page source")
     }
 
+    /// Runs `script` in the page as an async function body: `arguments` are `args` followed
+    /// by the callback the script calls with its result, which is returned (W3C "Execute Async
+    /// Script"). For ceremonies a page would run itself, such as `navigator.credentials.get`.
+    pub async fn execute_async(&self, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
+        self.command(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+        .await
+        .context("running an async script")
+    }
+
     /// Adds a CTAP2 virtual authenticator (WebAuthn WebDriver extension) that holds resident
     /// keys and verifies the user, so pages can run `navigator.credentials.create/get` without a
     /// person. Returns its id.

@@ -186,6 +186,110 @@ async fn push_timeout_lets_the_user_pick_another_device() {
     assert_eq!(ok(&flow.check_otp(&id, &otp).await)["status"], "COMPLETED");
 }
 
+impl Flow {
+    /// The passcode alice's PingID app shows now (what she would read off the phone).
+    async fn app_code(&self) -> String {
+        let path = format!("/_sim/app/{}/code", demo::ALICE_MOBILE_DEVICE_ID);
+        self.stack.sim_get(&path).await["otp"]
+            .as_str()
+            .expect("the app shows a code")
+            .to_string()
+    }
+
+    /// Starts a push to alice's PingID app; returns the authentication's id.
+    async fn start_push(&self) -> String {
+        let (id, status) = self
+            .start_authentication(json!({ "userId": demo::ALICE_ID }))
+            .await;
+        assert_eq!(status, "PUSH_CONFIRMATION_REQUIRED");
+        id
+    }
+}
+
+#[tokio::test]
+async fn use_code_the_apps_passcode_completes_a_pending_push() {
+    let flow = Flow::start().await;
+    let id = flow.start_push().await;
+    // The push is pending, and PingOne offers the passcode check beside the push
+    let pending = ok(&flow
+        .read
+        .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": id }))
+        .await);
+    assert!(
+        pending["rawResponse"]["_links"]["otp.check"].is_object(),
+        "{pending}"
+    );
+    // alice types the code her app shows instead of approving
+    let code = flow.app_code().await;
+    let done = ok(&flow.check_otp(&id, &code).await);
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    // and the push can no longer be answered
+    let (status, _) = flow
+        .stack
+        .sim_post_raw(&format!("/_sim/push/{id}"), json!({ "decision": "DENY" }))
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(flow.status_of(&id).await, "COMPLETED");
+}
+
+#[tokio::test]
+async fn use_code_a_wrong_code_costs_an_attempt_and_the_push_stays_pending() {
+    let flow = Flow::start().await;
+    let id = flow.start_push().await;
+    let code = flow.app_code().await;
+    let body = failed(
+        &flow.check_otp(&id, &wrong(&code)).await,
+        400,
+        "INVALID_OTP",
+    );
+    let problem = body["details"][0]["problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("remaining"), "{body}");
+    assert_eq!(flow.status_of(&id).await, "PUSH_CONFIRMATION_REQUIRED");
+    // wrong codes up to the limit fail the authentication, push and all
+    for _ in 1..SimConfig::default().otp_max_failures {
+        let response = flow.check_otp(&id, &wrong(&code)).await;
+        assert!(matches!(response.status, 400 | 409), "{}", response.body);
+    }
+    assert_eq!(flow.status_of(&id).await, "FAILED");
+    failed(&flow.check_otp(&id, &code).await, 409, "INVALID_STATE");
+}
+
+#[tokio::test]
+async fn use_code_after_the_push_was_denied_is_refused() {
+    let flow = Flow::start().await;
+    let id = flow.start_push().await;
+    flow.stack.push(&id, "DENY").await;
+    let code = flow.app_code().await;
+    failed(&flow.check_otp(&id, &code).await, 409, "INVALID_STATE");
+    assert_eq!(flow.status_of(&id).await, "FAILED");
+}
+
+#[tokio::test]
+async fn otp_fallback_a_timed_out_push_continues_with_the_apps_code() {
+    let flow = Flow::start().await;
+    let id = flow.start_push().await;
+    flow.stack.push(&id, "TIMEOUT").await;
+    assert_eq!(flow.status_of(&id).await, "PUSH_CONFIRMATION_TIMED_OUT");
+    let code = flow.app_code().await;
+    assert_eq!(ok(&flow.check_otp(&id, &code).await)["status"], "COMPLETED");
+}
+
+#[tokio::test]
+async fn otp_fallback_a_phone_push_cannot_reach_asks_for_the_apps_code() {
+    let flow = Flow::start().await;
+    // alice's phone takes no pushes (switched off in the app, or out of reach)
+    let path = format!("/_sim/app/{}", demo::ALICE_MOBILE_DEVICE_ID);
+    flow.stack
+        .sim_post(&path, json!({ "pushEnabled": false }))
+        .await;
+    let (id, status) = flow
+        .start_authentication(json!({ "userId": demo::ALICE_ID }))
+        .await;
+    assert_eq!(status, "OTP_REQUIRED");
+    let code = flow.app_code().await;
+    assert_eq!(ok(&flow.check_otp(&id, &code).await)["status"], "COMPLETED");
+}
+
 #[tokio::test]
 async fn a_push_that_nobody_answers_times_out_by_itself() {
     let flow = Flow::start().await;

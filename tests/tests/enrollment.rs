@@ -281,6 +281,154 @@ async fn security_key_enroll_activate_authenticate() {
     fido_round_trip("SECURITY_KEY").await;
 }
 
+/// `headers` in every output: PingOne's correlation id, and the `Location` of what it created;
+/// never a credential.
+#[tokio::test]
+async fn outputs_carry_pingones_headers_a_flow_may_use() {
+    let flow = Enrollment::start().await;
+    let device = flow
+        .enroll(json!({ "workforceDeviceType": "EMAIL", "email": "bob@example.com" }))
+        .await;
+    let headers = &device["headers"];
+    assert!(headers["correlation-id"].is_string(), "{device}");
+    let location = headers["location"].as_str().expect("a Location");
+    assert!(
+        location.ends_with(&format!(
+            "/devices/{}",
+            device["deviceId"].as_str().unwrap()
+        )),
+        "{location}"
+    );
+    let listed = ok(&flow.list.call(json!({ "userId": demo::BOB_ID })).await);
+    assert!(listed["headers"]["correlation-id"].is_string(), "{listed}");
+    let started = ok(&flow
+        .authenticate
+        .call(json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }))
+        .await);
+    assert!(
+        started["headers"]["correlation-id"].is_string(),
+        "{started}"
+    );
+    for output in [&device, &listed, &started] {
+        let names: Vec<&String> = output["headers"].as_object().unwrap().keys().collect();
+        assert!(
+            names
+                .iter()
+                .all(|name| ["correlation-id", "location"].contains(&name.as_str())),
+            "{names:?}"
+        );
+    }
+}
+
+/// A usernameless passkey sign-in: started without a user, the passkey names bob.
+#[tokio::test]
+async fn a_usernameless_passkey_sign_in_names_its_user() {
+    let flow = Enrollment::start().await;
+    // bob registers a passkey (a FIDO2 device that verifies him)
+    let mut authenticator = SoftAuthenticator::with_user_verification();
+    let device = flow
+        .enroll(json!({ "workforceDeviceType": "FIDO2", "rpId": RP_ID }))
+        .await;
+    let id = device["deviceId"].as_str().unwrap();
+    let options = device["rawResponse"]["publicKeyCredentialCreationOptions"]
+        .as_str()
+        .unwrap();
+    let attestation = authenticator.register(options, ORIGIN).unwrap();
+    let credential_id = serde_json::from_str::<Value>(&attestation).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    flow.activate_ok(id, json!({ "attestation": attestation, "origin": ORIGIN }))
+        .await;
+
+    // The sign-in page starts without knowing who is there
+    let started = ok(&flow
+        .authenticate
+        .call(json!({ "usernameLess": true, "rpId": RP_ID }))
+        .await);
+    assert_eq!(started["status"], "ASSERTION_REQUIRED", "{started}");
+    assert!(started.get("userId").is_none(), "{started}");
+    let request = started["rawResponse"]["publicKeyCredentialRequestOptions"]
+        .as_str()
+        .expect("request options");
+    let request_json: Value = serde_json::from_str(request).unwrap();
+    assert_eq!(request_json["allowCredentials"], json!([]), "{request}");
+    assert_eq!(request_json["userVerification"], "required", "{request}");
+    let authentication = started["deviceAuthenticationId"].as_str().unwrap();
+    // Nobody can read it by naming a user: it is nobody's yet
+    failed(
+        &flow
+            .read_authentication
+            .call(json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": authentication }))
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+
+    // The browser's assertion, without a userId: the answer says it was bob
+    let assertion = authenticator
+        .assert_usernameless(request, ORIGIN, &credential_id)
+        .unwrap();
+    let done = ok(&flow
+        .check_assertion
+        .call(
+            json!({ "deviceAuthenticationId": authentication, "assertion": assertion,
+            "origin": ORIGIN }),
+        )
+        .await);
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(done["userId"], demo::BOB_ID, "{done}");
+    assert_eq!(done["rawResponse"]["selectedDevice"]["id"], id, "{done}");
+    // Once bob's, it is read as bob's, and only by naming him
+    let read = ok(&flow
+        .read_authentication
+        .call(json!({ "userId": demo::BOB_ID, "deviceAuthenticationId": authentication }))
+        .await);
+    assert_eq!(read["status"], "COMPLETED");
+    failed(
+        &flow
+            .read_authentication
+            .call(json!({ "userId": demo::ALICE_ID, "deviceAuthenticationId": authentication }))
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+}
+
+/// Without a userId only an unowned usernameless sign-in is reachable: another user's
+/// authentication answers as unknown, and nothing is checked against it.
+#[tokio::test]
+async fn naming_no_user_reaches_no_ones_authentication() {
+    let flow = Enrollment::start().await;
+    let started = ok(&flow
+        .authenticate
+        .call(json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID }))
+        .await);
+    let id = started["deviceAuthenticationId"].as_str().unwrap();
+    failed(
+        &flow
+            .check_assertion
+            .call(json!({ "deviceAuthenticationId": id, "assertion": "{}",
+                "origin": ORIGIN }))
+            .await,
+        404,
+        "NOT_FOUND",
+    );
+    let usernameless = ok(&flow
+        .authenticate
+        .call(json!({ "usernameLess": true, "rpId": RP_ID }))
+        .await);
+    // A forged assertion for the unowned one costs an attempt and names nobody
+    let forged = flow
+        .check_assertion
+        .call(
+            json!({ "deviceAuthenticationId": usernameless["deviceAuthenticationId"],
+            "assertion": "{\"id\":\"AAAA\"}", "origin": ORIGIN }),
+        )
+        .await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+}
+
 #[tokio::test]
 async fn a_forged_attestation_or_assertion_is_refused() {
     let flow = Enrollment::start().await;

@@ -305,6 +305,11 @@ fn each_rule_notices_when_the_template_breaks_it() {
             },
         ),
         (
+            "test mode (passcodes in answers) is on by default",
+            "parameters for secrets, KMS key, region and log level",
+            |t| set(t, "/Parameters/AllowTestMode/Default", json!("true")),
+        ),
+        (
             "enrollment events may create ACTIVE devices by default",
             "parameters for secrets, KMS key, region and log level",
             |t| {
@@ -1300,6 +1305,17 @@ fn parameters(t: &Template) -> Vec<String> {
     if t.written["Parameters"][allow]["Default"] != "false" || *env != json!({ "Ref": allow }) {
         problems.push(format!(
             "createDevicePingID does not take {allow}, default false"
+        ));
+    }
+    // A passcode answered instead of sent is no second factor: test mode only where asked for.
+    let test_mode = "AllowTestMode";
+    let env = &t.written["Resources"]["CreateDeviceAuthenticationPingIDFunction"]["Properties"]["Environment"]
+        ["Variables"]["PINGID_ALLOW_TEST_MODE"];
+    if t.written["Parameters"][test_mode]["Default"] != "false"
+        || *env != json!({ "Ref": test_mode })
+    {
+        problems.push(format!(
+            "createDeviceAuthenticationPingID does not take {test_mode}, default false"
         ));
     }
     problems.extend(

@@ -258,8 +258,10 @@ impl Handler for CreateDevice {
             .activate_device(&input.user_id, &created.device_id, activation)
             .await?;
         let mut output = DeviceOutput::try_from(activated)?;
-        // The device was created by this call: say so, whatever the activation answered.
+        // The device was created by this call: say so, whatever the activation answered
+        // (its `Location` included).
         output.status_code = created.status_code;
+        output.headers = created.headers;
         Ok(output)
     }
 }

@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::pingone::{DevicesOutput, PingOneCalls};
+use shared::pingone::{DevicesOutput, Headers, PingOneCalls};
 use shared::schema::Documented;
 use shared::schema::output::{any_object, array, nullable, object, pingone_output, string};
 use shared::{Error, Handler, Invocation};
@@ -103,6 +103,8 @@ pub struct Output {
     pub raw_response: Value,
     /// PingOne's HTTP status.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use (of the device list).
+    pub headers: Headers,
     /// The devices, filtered, in the user's order.
     pub devices: Vec<Value>,
     /// Device types the policy lets the user enroll (lower-case key, as the native connector).
@@ -244,6 +246,7 @@ impl Handler for ReadAllDevices {
             mfa_policy: mfa_policy(&policy),
             raw_response: listed.raw_response,
             status_code: listed.status_code,
+            headers: listed.headers,
         })
     }
 }
@@ -282,6 +285,7 @@ mod tests {
             let output = Output {
                 raw_response: json!({"_embedded": {"devices": [device.clone()]}, "count": 1}),
                 status_code: 200,
+                headers: Headers::default(),
                 devices: vec![device.clone()],
                 allowed_types: allowed_types(&json!({"sms": {"enabled": true}})),
                 mfa_policy: mfa_policy(&policy),

@@ -216,6 +216,7 @@ impl Handler for SetDeviceOrder {
                 Ok(OrderOutput {
                     raw_response: listed.raw_response,
                     status_code: removed.status,
+                    headers: removed.headers,
                     order,
                     devices: listed.devices,
                 })
@@ -236,8 +237,9 @@ impl Handler for SetDeviceOrder {
                     })
                     .collect();
                 Ok(OrderOutput {
-                    raw_response: reordered.body,
                     status_code: reordered.status,
+                    headers: reordered.headers,
+                    raw_response: reordered.body,
                     order,
                     devices,
                 })

@@ -11,6 +11,9 @@
 //!
 //! Only `userId`'s authentication is touched: another user's answers `404 NOT_FOUND`, like an
 //! unknown id, before anything is sent to it (see `PingOneCalls::users_authentication`).
+//! Without `userId` it completes a **usernameless** sign-in (started with `usernameLess`), and
+//! only such a one, still unowned (`PingOneCalls::unclaimed_authentication`): the passkey's
+//! assertion names the user, and the answer's `userId` is who signed in.
 //!
 //! PingOne: `GET` then `POST {auth}/{envId}/deviceAuthentications/{id}`,
 //! `Content-Type: application/vnd.pingidentity.assertion.check+json`.
@@ -27,9 +30,9 @@ pub struct ValidateAssertionDeviceAuthentication;
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
 pub struct Input {
-    /// PingOne user id: the authentication must be this user's (another's answers NOT_FOUND)
+    /// PingOne user id: the authentication must be this user's (another's answers NOT_FOUND); absent for a usernameless sign-in
     #[field(id)]
-    pub user_id: String,
+    pub user_id: Option<String>,
     /// the authentication in ASSERTION_REQUIRED
     #[field(id)]
     pub device_authentication_id: String,
@@ -57,9 +60,11 @@ impl Handler for ValidateAssertionDeviceAuthentication {
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
         let pingone = invocation.pingone();
-        let (authentication, _) = pingone
-            .users_authentication(&input.user_id, &input.device_authentication_id)
-            .await?;
+        let id = &input.device_authentication_id;
+        let (authentication, _) = match &input.user_id {
+            Some(user_id) => pingone.users_authentication(user_id, id).await?,
+            None => pingone.unclaimed_authentication(id).await?,
+        };
         let response = pingone
             .check_assertion(
                 &authentication,

@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::connection::{Connection, Hosts, Region};
 use super::errors::{map_error, parse_retry_after};
 use super::token::{IssuedToken, TokenCache, TokenKey};
-use super::{Host, Method, PingOne, Request, Response};
+use super::{Headers, Host, Method, PingOne, Request, Response};
 use crate::BoxFuture;
 use crate::budget::Deadline;
 use crate::error::Error;
@@ -278,12 +278,13 @@ impl PingOneClient {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
                 .and_then(parse_retry_after);
+            let headers = Headers::from_http(response.headers());
             let body = read_body(response).await?;
-            Ok::<_, Error>((status, retry_after, body))
+            Ok::<_, Error>((status, retry_after, headers, body))
         };
         let started = tokio::time::Instant::now();
         let outcome = tokio::time::timeout_at(until, exchange).await;
-        let (status, retry_after, body) = match outcome {
+        let (status, retry_after, headers, body) = match outcome {
             Err(_elapsed) => {
                 return Err(AttemptError::Transient {
                     error: Error::UpstreamTimeout,
@@ -315,7 +316,11 @@ impl PingOneClient {
                         retry_after: None,
                     })?
                 };
-                Ok(Response { status, body })
+                Ok(Response {
+                    status,
+                    body,
+                    headers,
+                })
             }
             401 => Err(AttemptError::TokenRefused),
             429 | 500..=599 => Err(AttemptError::Transient {

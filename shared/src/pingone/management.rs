@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::mfa::content_type;
-use super::{Host, PingOneCalls, Request, Response, segment};
+use super::{Headers, Host, PingOneCalls, Request, Response, segment};
 use crate::error::Error;
 use crate::schema::Documented;
 use crate::schema::output::{any_object, array, boolean, pingone_output, string};
@@ -225,6 +225,8 @@ pub struct DeviceOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status (201 for a new device).
     pub status_code: u16,
+    /// PingOne\'s response headers a flow may use.
+    pub headers: Headers,
     /// Copy of `rawResponse.id`.
     pub device_id: String,
     /// Copy of `rawResponse.status`: `ACTIVE` or `ACTIVATION_REQUIRED`.
@@ -242,6 +244,7 @@ impl TryFrom<Response> for DeviceOutput {
             status: text(&response.body, "status", "device")?,
             device: response.body.clone(),
             status_code: response.status,
+            headers: response.headers,
             raw_response: response.body,
         })
     }
@@ -272,6 +275,8 @@ pub struct EmptyOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status (204).
     pub status_code: u16,
+    /// PingOne\'s response headers a flow may use.
+    pub headers: Headers,
 }
 
 impl From<Response> for EmptyOutput {
@@ -283,6 +288,7 @@ impl From<Response> for EmptyOutput {
         Self {
             raw_response,
             status_code: response.status,
+            headers: response.headers,
         }
     }
 }
@@ -305,6 +311,8 @@ pub struct NicknameOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use.
+    pub headers: Headers,
     /// Copy of `rawResponse.nickname`: the name PingOne stored.
     pub nickname: String,
 }
@@ -316,6 +324,7 @@ impl TryFrom<Response> for NicknameOutput {
         Ok(Self {
             nickname: text(&response.body, "nickname", "device")?,
             status_code: response.status,
+            headers: response.headers,
             raw_response: response.body,
         })
     }
@@ -342,6 +351,8 @@ pub struct OrderOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status of the change.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use (of the change).
+    pub headers: Headers,
     /// Device ids in their new order; the first is the default device.
     pub order: Vec<String>,
     /// Copy of `rawResponse._embedded.devices`, in that order.
@@ -381,6 +392,8 @@ pub struct MfaEnabledOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use.
+    pub headers: Headers,
     /// Copy of `rawResponse.mfaEnabled`.
     pub mfa_enabled: bool,
 }
@@ -397,6 +410,7 @@ impl TryFrom<Response> for MfaEnabledOutput {
         Ok(Self {
             mfa_enabled,
             status_code: response.status,
+            headers: response.headers,
             raw_response: response.body,
         })
     }
@@ -420,6 +434,8 @@ pub struct PolicyOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use.
+    pub headers: Headers,
     /// Copy of `rawResponse` under the catalogue's name.
     pub device_authentication_policy: Value,
 }
@@ -432,6 +448,7 @@ impl TryFrom<Response> for PolicyOutput {
         Ok(Self {
             device_authentication_policy: response.body.clone(),
             status_code: response.status,
+            headers: response.headers,
             raw_response: response.body,
         })
     }
@@ -458,6 +475,8 @@ pub struct PairingKeyOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use.
+    pub headers: Headers,
     /// Copy of `rawResponse.id`: what `readPairingKey` polls.
     pub pairing_key_id: String,
     /// Copy of `rawResponse.status` (e.g. `INITIAL` until the app claims the key).
@@ -475,6 +494,7 @@ impl TryFrom<Response> for PairingKeyOutput {
             status: text(&response.body, "status", "pairing key")?,
             pairing_key: response.body.clone(),
             status_code: response.status,
+            headers: response.headers,
             raw_response: response.body,
         })
     }
@@ -506,7 +526,7 @@ mod tests {
     use crate::schema::output::assert_documented;
 
     fn response(body: Value) -> Response {
-        Response { status: 200, body }
+        Response::new(200, body)
     }
 
     #[test]
@@ -528,10 +548,7 @@ mod tests {
 
     #[test]
     fn an_empty_answer_is_an_empty_object() {
-        let output = EmptyOutput::from(Response {
-            status: 204,
-            body: Value::Null,
-        });
+        let output = EmptyOutput::from(Response::new(204, Value::Null));
         assert_eq!(output.raw_response, json!({}));
         assert_eq!(output.status_code, 204);
     }
@@ -563,14 +580,12 @@ mod tests {
         let device = json!({"id": "d1", "type": "SMS", "status": "ACTIVE", "phone": "+15555550102",
             "nickname": "Bob's phone", "user": {"id": "u1"}, "createdAt": "2026-11-28T14:44:16.724Z"});
         assert_documented(&DeviceOutput::try_from(response(device.clone())).unwrap());
-        assert_documented(&EmptyOutput::from(Response {
-            status: 204,
-            body: Value::Null,
-        }));
+        assert_documented(&EmptyOutput::from(Response::new(204, Value::Null)));
         assert_documented(&NicknameOutput::try_from(response(device.clone())).unwrap());
         assert_documented(&OrderOutput {
             raw_response: json!({"order": [{"id": "d1"}]}),
             status_code: 200,
+            headers: Headers::default(),
             order: vec!["d1".into()],
             devices: vec![device],
         });

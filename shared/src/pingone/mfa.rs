@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use super::errors::no_such_resource;
 use super::management::text;
-use super::{Host, PingOne, Request, Response, segment};
+use super::{Headers, Host, PingOne, Request, Response, segment};
 use crate::budget::Deadline;
 use crate::error::Error;
 use crate::schema::Documented;
-use crate::schema::output::{pingone_output, string};
+use crate::schema::output::{pingone_output_with, string};
 
 /// `Content-Type`s by which PingOne selects an action on a device authentication.
 pub(super) mod content_type {
@@ -84,6 +84,27 @@ impl<'a> PingOneCalls<'a> {
         // completed) is nobody's, so no user may act on it through these calls.
         let owner = response.body.pointer("/user/id").and_then(Value::as_str);
         if owner != Some(user_id) {
+            return Err(no_such_resource());
+        }
+        Ok((UsersAuthentication { id }, response))
+    }
+
+    /// `GET {auth}/{envId}/deviceAuthentications/{id}`, answered only if nobody owns the
+    /// authentication yet: a usernameless passkey sign-in waiting for its assertion, the one
+    /// kind of authentication a caller may act on without naming a user, because the assertion
+    /// itself proves who signs in (PingOne checks it against the credential and takes the
+    /// credential's owner as the user). Every authentication with an owner answers
+    /// `NOT_FOUND`, like an unknown id: naming no user reaches nobody's authentication.
+    pub async fn unclaimed_authentication<'id>(
+        &self,
+        id: &'id str,
+    ) -> Result<(UsersAuthentication<'id>, Response), Error> {
+        let response = self
+            .send(Request::get(Host::Auth, device_authentication(id)))
+            .await?;
+        let owned = response.body.pointer("/user/id").is_some();
+        let waiting = response.body["status"].as_str() == Some("ASSERTION_REQUIRED");
+        if owned || !waiting {
             return Err(no_such_resource());
         }
         Ok((UsersAuthentication { id }, response))
@@ -185,32 +206,45 @@ pub struct DeviceAuthenticationOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use.
+    pub headers: Headers,
     /// Copy of `rawResponse.id`: the handle every later step takes.
     pub device_authentication_id: String,
     /// Copy of `rawResponse.status`, e.g. `OTP_REQUIRED`, `COMPLETED`.
     pub status: String,
     /// Copy of `rawResponse.user.id`: whose authentication it is (every later step takes it).
-    pub user_id: String,
+    /// Absent only while a usernameless sign-in waits for the passkey that names the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 impl TryFrom<Response> for DeviceAuthenticationOutput {
     type Error = Error;
 
-    /// Fails closed: a body without an id, a status and its user is not taken for an answer.
+    /// Fails closed: a body without an id, a status and its user is not taken for an answer;
+    /// the one authentication without a user is a usernameless sign-in still waiting for its
+    /// assertion (`ASSERTION_REQUIRED`).
     fn try_from(response: Response) -> Result<Self, Error> {
+        let status = text(&response.body, "status", "deviceAuthentication")?;
+        let user_id = response
+            .body
+            .pointer("/user/id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
+        if user_id.is_none()
+            && (status != "ASSERTION_REQUIRED" || response.body.get("user").is_some())
+        {
+            return Err(Error::UpstreamInvalid(
+                "deviceAuthentication without `user.id`".into(),
+            ));
+        }
         Ok(Self {
             device_authentication_id: text(&response.body, "id", "deviceAuthentication")?,
-            status: text(&response.body, "status", "deviceAuthentication")?,
-            user_id: response
-                .body
-                .pointer("/user/id")
-                .and_then(Value::as_str)
-                .filter(|id| !id.is_empty())
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    Error::UpstreamInvalid("deviceAuthentication without `user.id`".into())
-                })?,
+            status,
+            user_id,
             status_code: response.status,
+            headers: response.headers,
             raw_response: response.body,
         })
     }
@@ -218,7 +252,7 @@ impl TryFrom<Response> for DeviceAuthenticationOutput {
 
 impl Documented for DeviceAuthenticationOutput {
     fn json_schema() -> Value {
-        pingone_output(
+        pingone_output_with(
             "DeviceAuthenticationOutput",
             "An MFA authentication (PingOne deviceAuthentication)",
             &[
@@ -232,9 +266,12 @@ impl Documented for DeviceAuthenticationOutput {
                 ),
                 (
                     "userId",
-                    string("Copy of rawResponse.user.id: whose authentication it is"),
+                    string(
+                        "Copy of rawResponse.user.id: whose authentication it is; absent only while a usernameless sign-in waits for its passkey",
+                    ),
                 ),
             ],
+            &["userId"],
         )
     }
 }
@@ -247,6 +284,8 @@ pub struct DevicesOutput {
     pub raw_response: Value,
     /// PingOne's HTTP status.
     pub status_code: u16,
+    /// PingOne's response headers a flow may use.
+    pub headers: Headers,
     /// Copy of `rawResponse._embedded.devices`.
     pub devices: Vec<Value>,
 }
@@ -266,6 +305,7 @@ impl TryFrom<Response> for DevicesOutput {
         Ok(Self {
             raw_response: response.body,
             status_code: response.status,
+            headers: response.headers,
             devices,
         })
     }
@@ -278,10 +318,10 @@ mod tests {
 
     #[test]
     fn a_device_authentication_needs_an_id_and_a_status() {
-        let ok = Response {
-            status: 200,
-            body: json!({"id": "da-1", "status": "OTP_REQUIRED", "user": {"id": "u1"}}),
-        };
+        let ok = Response::new(
+            200,
+            json!({"id": "da-1", "status": "OTP_REQUIRED", "user": {"id": "u1"}}),
+        );
         let output = DeviceAuthenticationOutput::try_from(ok).unwrap();
         assert_eq!(
             (
@@ -290,14 +330,21 @@ mod tests {
             ),
             ("da-1", "OTP_REQUIRED")
         );
+        // A usernameless sign-in has no user until its passkey names one.
+        let usernameless =
+            Response::new(200, json!({"id": "da-2", "status": "ASSERTION_REQUIRED"}));
+        let output = DeviceAuthenticationOutput::try_from(usernameless).unwrap();
+        assert_eq!(output.user_id, None);
+        assert_documented(&output);
         for body in [
             json!({"id": "da-1", "status": "COMPLETED"}),
+            json!({"id": "da-1", "status": "ASSERTION_REQUIRED", "user": {}}),
             json!({"id": "da-1"}),
             json!({"status": "COMPLETED"}),
             json!({"id": "", "status": "COMPLETED"}),
             json!(null),
         ] {
-            let response = Response { status: 200, body };
+            let response = Response::new(200, body);
             assert_eq!(
                 DeviceAuthenticationOutput::try_from(response)
                     .unwrap_err()
@@ -310,12 +357,9 @@ mod tests {
     #[test]
     fn devices_are_copied_out_of_the_embedded_list() {
         let body = json!({"_embedded": {"devices": [{"id": "d1", "type": "SMS"}]}, "count": 1});
-        let output = DevicesOutput::try_from(Response { status: 200, body }).unwrap();
+        let output = DevicesOutput::try_from(Response::new(200, body)).unwrap();
         assert_eq!(output.devices, [json!({"id": "d1", "type": "SMS"})]);
-        let missing = Response {
-            status: 200,
-            body: json!({"count": 0}),
-        };
+        let missing = Response::new(200, json!({"count": 0}));
         assert!(DevicesOutput::try_from(missing).is_err());
     }
 
@@ -323,7 +367,7 @@ mod tests {
     fn authentications_serialize_as_documented() {
         let body = json!({"id": "da-1", "status": "OTP_REQUIRED", "user": {"id": "u1"},
             "_embedded": {"devices": [{"id": "d1", "type": "SMS"}]}});
-        let output = DeviceAuthenticationOutput::try_from(Response { status: 200, body }).unwrap();
+        let output = DeviceAuthenticationOutput::try_from(Response::new(200, body)).unwrap();
         assert_documented(&output);
     }
 }

@@ -4,6 +4,7 @@
 mod client;
 pub mod connection;
 pub mod errors;
+mod headers;
 mod management;
 mod mfa;
 pub mod token;
@@ -12,6 +13,7 @@ use serde_json::Value;
 
 pub use client::PingOneClient;
 pub use connection::{Connection, Hosts, Region};
+pub use headers::Headers;
 pub use management::{
     DeviceOutput, EmptyOutput, MfaEnabledOutput, NicknameOutput, OrderOutput, PairingKeyOutput,
     PolicyOutput,
@@ -117,6 +119,19 @@ pub struct Response {
     pub status: u16,
     /// The JSON body (`null` when empty).
     pub body: Value,
+    /// The response headers a flow may read ([`Headers`]).
+    pub headers: Headers,
+}
+
+impl Response {
+    /// An answer without headers (fakes and tests).
+    pub fn new(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            body,
+            headers: Headers::default(),
+        }
+    }
 }
 
 /// The PingOne port: sends one request within the deadline, with the worker app's token.

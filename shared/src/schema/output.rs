@@ -78,15 +78,26 @@ pub fn titled(title: &str, mut schema: Value) -> Value {
 /// The envelope of every PingOne-backed output: `rawResponse` and `statusCode`, then `extra`
 /// (the convenience copies), all required.
 pub fn pingone_output(title: &str, description: &str, extra: &[(&str, Value)]) -> Value {
+    pingone_output_with(title, description, extra, &[])
+}
+
+/// [`pingone_output`] whose `optional` extras may be absent.
+pub fn pingone_output_with(
+    title: &str,
+    description: &str,
+    extra: &[(&str, Value)],
+    optional: &[&str],
+) -> Value {
     let mut properties = vec![
         (
             "rawResponse",
             any_object("PingOne's JSON body as it came ({} when PingOne sent none)"),
         ),
         ("statusCode", integer("PingOne's HTTP status")),
+        ("headers", crate::pingone::Headers::json_schema()),
     ];
     properties.extend(extra.iter().cloned());
-    titled(title, object(description, &properties, &[]))
+    titled(title, object(description, &properties, optional))
 }
 
 /// Where `value` departs from `schema`: a wrong type, enum or const, a missing required key, a
@@ -245,7 +256,7 @@ mod tests {
         assert_eq!(schema["title"], "Thing");
         assert_eq!(
             schema["required"],
-            json!(["rawResponse", "statusCode", "id"])
+            json!(["rawResponse", "statusCode", "headers", "id"])
         );
     }
 }

@@ -32,11 +32,8 @@ pub(crate) async fn create(
     let request: StartRequest = json_body(&body)?;
     let now = state.clock.now();
     let (auth, delivery) = DeviceAuthentication::start(request, &state.tenant, now, &state.config)?;
-    let user = state
-        .tenant
-        .user(auth.user_id())
-        .ok_or_else(|| ApiError::unexpected("The user disappeared."))?;
-    let body = render(&auth, &state.tenant.active_devices(user), &state.base_url);
+    let user = users_devices(&state, &auth)?;
+    let body = render(&auth, user.as_ref(), &state.base_url);
     state.device_auths.insert(auth, now);
     deliver(&state, delivery);
     Ok(Json(body))
@@ -135,7 +132,7 @@ pub(crate) async fn act(
             None
         }),
         Action::CheckAssertion { assertion, origin } => auth
-            .check_assertion(&assertion, &origin, now, config)
+            .check_assertion(&state.tenant, &assertion, &origin, now, config)
             .map(|done| {
                 update = done;
                 None
@@ -154,7 +151,10 @@ pub(crate) fn with_auth(
     state: &AppState,
     env_id: &str,
     id: &str,
-    step: impl FnOnce(&mut DeviceAuthentication, &UserDevices<'_>) -> Result<Option<Delivery>, ApiError>,
+    step: impl FnOnce(
+        &mut DeviceAuthentication,
+        Option<&UserDevices<'_>>,
+    ) -> Result<Option<Delivery>, ApiError>,
 ) -> Result<Value, ApiError> {
     let not_found = || ApiError::not_found("No device authentication has this id.");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
@@ -162,19 +162,36 @@ pub(crate) fn with_auth(
     let outcome = state
         .device_auths
         .update(env_id, id, now, |auth| {
-            let user = state
-                .tenant
-                .user(auth.user_id())
-                .ok_or_else(|| ApiError::unexpected("The user disappeared."))?;
             // Lock order: the authentication store, then the device store.
-            let user = state.tenant.active_devices(user);
-            let delivery = step(auth, &user)?;
-            Ok((render(auth, &user, &state.base_url), delivery))
+            let user = users_devices(state, auth)?;
+            let delivery = step(auth, user.as_ref())?;
+            // A usernameless sign-in learns its user from the assertion.
+            let user = match user {
+                Some(user) => Some(user),
+                None => users_devices(state, auth)?,
+            };
+            Ok((render(auth, user.as_ref(), &state.base_url), delivery))
         })
         .ok_or_else(not_found)?;
     let (body, delivery) = outcome?;
     deliver(state, delivery);
     Ok(body)
+}
+
+/// The authentication's user with the devices it may use; `None` while a usernameless sign-in
+/// has no user yet.
+fn users_devices<'a>(
+    state: &'a AppState,
+    auth: &DeviceAuthentication,
+) -> Result<Option<UserDevices<'a>>, ApiError> {
+    let Some(user_id) = auth.user_id() else {
+        return Ok(None);
+    };
+    let user = state
+        .tenant
+        .user(user_id)
+        .ok_or_else(|| ApiError::unexpected("The user disappeared."))?;
+    Ok(Some(auth.usable(state.tenant.active_devices(user))))
 }
 
 fn deliver(state: &AppState, delivery: Option<Delivery>) {

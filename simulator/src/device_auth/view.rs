@@ -10,26 +10,38 @@ use crate::tenant::{Device, DeviceKind, UserDevices};
 /// The resource body: ids, `status`, timestamps, `selectedDevice`, masked `_embedded.devices`,
 /// `error` when failed, and `_links` to the actions valid in the current state (all of them
 /// point at the resource itself, as every action is a POST to it).
-pub(crate) fn render(auth: &DeviceAuthentication, user: &UserDevices<'_>, base_url: &str) -> Value {
+pub(crate) fn render(
+    auth: &DeviceAuthentication,
+    user: Option<&UserDevices<'_>>,
+    base_url: &str,
+) -> Value {
     let href = format!(
         "{base_url}/{}/deviceAuthentications/{}",
         auth.env_id, auth.id
     );
     let mut body = json!({
-        "_links": links(auth.status(), &href),
+        "_links": links(auth, &href),
         "id": auth.id,
         "environment": { "id": auth.env_id },
-        "user": { "id": auth.user_id },
         "policy": { "id": auth.policy_id },
         "status": auth.status().as_str(),
         "createdAt": rfc3339(auth.created_at),
         "updatedAt": rfc3339(auth.updated_at),
         "expiresAt": rfc3339(auth.expires_at),
     });
+    // A usernameless sign-in has no user until the assertion names one.
+    if let Some(user_id) = auth.user_id() {
+        body["user"] = json!({ "id": user_id });
+    }
+    if let Some(otp) = auth.test_otp() {
+        body["test"] = json!({ "otp": otp });
+    }
     if let Some(SelectedDevice::Paired { id }) = &auth.selected {
         body["selectedDevice"] = json!({ "id": id });
     }
-    let devices = embedded_devices(auth, user);
+    let devices = user
+        .map(|user| embedded_devices(auth, user))
+        .unwrap_or_default();
     if !devices.is_empty() {
         body["_embedded"] = json!({ "devices": devices });
     }
@@ -42,12 +54,16 @@ pub(crate) fn render(auth: &DeviceAuthentication, user: &UserDevices<'_>, base_u
     body
 }
 
-fn links(status: Status, href: &str) -> Value {
-    let actions: &[&str] = match status {
+/// The actions valid now; a pending or timed-out push also takes the app's code (`otp.check`).
+fn links(auth: &DeviceAuthentication, href: &str) -> Value {
+    let app_code = auth.takes_app_code();
+    let actions: &[&str] = match auth.status() {
+        Status::PushConfirmationTimedOut if app_code => &["device.select", "otp.check", "cancel"],
         Status::DeviceSelectionRequired | Status::PushConfirmationTimedOut => {
             &["device.select", "cancel"]
         }
         Status::OtpRequired => &["otp.check", "cancel"],
+        Status::PushConfirmationRequired if app_code => &["otp.check", "cancel"],
         Status::PushConfirmationRequired => &["cancel"],
         Status::AssertionRequired => &["assertion.check", "cancel"],
         Status::Completed | Status::Failed | Status::Canceled => &[],

@@ -161,7 +161,10 @@ async fn start_requests_name_the_field_at_fault() {
             json!({ "user": { "id": "00000000-0000-4000-8000-000000000000" } }),
             "user.id",
         ),
-        (json!({ "policy": { "id": PROMPT_POLICY_ID } }), "user.id"),
+        (
+            json!({ "policy": { "id": PROMPT_POLICY_ID }, "selectedDevice": { "id": ALICE_SMS_DEVICE_ID } }),
+            "user.id",
+        ),
         (
             json!({ "user": { "id": ALICE_ID }, "policy": { "id": "00000000-0000-4000-8000-000000000000" } }),
             "policy.id",

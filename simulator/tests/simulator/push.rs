@@ -23,7 +23,8 @@ async fn the_default_policy_pushes_to_the_default_device() {
     assert_eq!(auth["selectedDevice"]["id"], ALICE_MOBILE_DEVICE_ID);
     assert_eq!(auth["policy"]["id"], DEFAULT_POLICY_ID);
     assert_eq!(auth["user"]["id"], ALICE_ID);
-    assert_eq!(links_of(&auth), ["cancel", "self"]);
+    // The app's own code may complete it too ("Use Code").
+    assert_eq!(links_of(&auth), ["cancel", "otp.check", "self"]);
     for field in ["createdAt", "updatedAt", "expiresAt"] {
         assert!(auth[field].is_string(), "{field}");
     }
@@ -72,7 +73,10 @@ async fn a_push_timed_out_by_the_control_api_allows_another_device() {
 
     let (_, timed_out) = sim.push(&auth, "TIMEOUT").await;
     assert_eq!(status_of(&timed_out), "PUSH_CONFIRMATION_TIMED_OUT");
-    assert_eq!(links_of(&timed_out), ["cancel", "device.select", "self"]);
+    assert_eq!(
+        links_of(&timed_out),
+        ["cancel", "device.select", "otp.check", "self"]
+    );
 
     let (status, _) = sim.push(&auth, "APPROVE").await;
     assert_eq!(
