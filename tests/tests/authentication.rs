@@ -291,6 +291,50 @@ async fn otp_fallback_a_phone_push_cannot_reach_asks_for_the_apps_code() {
 }
 
 #[tokio::test]
+async fn test_mode_answers_the_passcode_instead_of_sending_it_where_the_deployment_allows_it() {
+    let stack = Stack::start().await;
+    let allowed = [("PINGID_ALLOW_TEST_MODE", "true".to_string())];
+    let create = stack
+        .function_with("createDeviceAuthenticationPingID", &allowed)
+        .await;
+    let flow = Flow::start_on(stack).await;
+    let started = ok(&create
+        .call(
+            json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID,
+            "createDeviceTestMode": true }),
+        )
+        .await);
+    assert_eq!(started["status"], "OTP_REQUIRED", "{started}");
+    let otp = started["rawResponse"]["test"]["otp"]
+        .as_str()
+        .expect("the passcode in the answer");
+    // nothing reached alice's phone
+    assert!(flow.stack.otps_sent_to(demo::ALICE_PHONE).await.is_empty());
+    let id = started["deviceAuthenticationId"].as_str().unwrap();
+    flow.owners
+        .lock()
+        .unwrap()
+        .insert(id.to_string(), demo::ALICE_ID.to_string());
+    assert_eq!(ok(&flow.check_otp(id, otp).await)["status"], "COMPLETED");
+    // the same request where the deployment does not allow it: refused, nothing started
+    let refused = failed(
+        &flow
+            .create
+            .call(
+                json!({ "userId": demo::ALICE_ID, "selectedDeviceId": demo::ALICE_SMS_DEVICE_ID,
+                "createDeviceTestMode": true }),
+            )
+            .await,
+        400,
+        "VALIDATION_FAILED",
+    );
+    assert_eq!(
+        refused["details"][0]["field"], "properties.createDeviceTestMode",
+        "{refused}"
+    );
+}
+
+#[tokio::test]
 async fn a_push_that_nobody_answers_times_out_by_itself() {
     let flow = Flow::start().await;
     let (id, _) = flow
