@@ -50,6 +50,7 @@ pub fn capabilities() -> Vec<Arc<dyn Capability>> {
         Arc::new(delete_device::DeleteDevice),
         Arc::new(update_device_nickname::UpdateDeviceNickname),
         Arc::new(set_device_order::SetDeviceOrder),
+        Arc::new(read_user::ReadUser),
         Arc::new(read_user_mfa_enabled::ReadUserMfaEnabled),
         Arc::new(update_user_mfa_enabled::UpdateUserMfaEnabled),
         Arc::new(read_device_authentication_policy::ReadDeviceAuthenticationPolicy),

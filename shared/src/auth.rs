@@ -43,11 +43,15 @@ pub const MIN_TOKEN_CHARS: usize = 32;
 /// one (a test checks this against the product's capability list), so any route can be given.
 pub const GROUPS: &[(&str, &[&str])] = &[
     // A sign-in flow: the authentication steps, and the reads that decide whether and how to
-    // run them (is MFA on, which devices, what the policy allows). The legacy connector's
+    // run them (who the user is, is MFA on, which devices, what the policy allows). A sign-in
+    // starts from what the person typed, a username or an address, so resolving it to the
+    // PingOne user (`readUser`) is its first step; it reads no more than any step after it
+    // does, and answers one user or NOT_FOUND, so it lists nobody. The legacy connector's
     // capabilities are all sign-ins.
     (
         "authenticate",
         &[
+            "readUser",
             "readUserMFAEnabled",
             "readAllDevicesPingID",
             "readDeviceAuthenticationPolicy",

@@ -10,6 +10,7 @@ pub mod budget;
 pub mod capability;
 pub mod clock;
 pub mod config;
+pub mod device_type;
 pub mod error;
 pub mod http;
 pub mod lambda;

@@ -5,6 +5,11 @@
 //! | alice | [`ALICE_ID`]      | PingID app (push) [`ALICE_MOBILE_DEVICE_ID`], SMS [`ALICE_SMS_DEVICE_ID`], email [`ALICE_EMAIL_DEVICE_ID`] |
 //! | bob   | [`BOB_ID`]        | none (one-time devices only)                                    |
 //! | carol | [`CAROL_ID`]      | authenticator app [`CAROL_TOTP_DEVICE_ID`] ([`CAROL_TOTP_SECRET_BASE32`]) |
+//! | dave  | [`DAVE_ID`]       | none; shares [`SHARED_EMAIL`] with erin                         |
+//! | erin  | [`ERIN_ID`]       | none; shares [`SHARED_EMAIL`] with dave                         |
+//!
+//! dave and erin let a lookup by address meet two users (PingOne does not make addresses
+//! unique), which `readUser` must answer like no user.
 //!
 //! Seeded hardware not yet assigned to anyone: OATH tokens [`OATH_TOKEN_1_SERIAL`] and
 //! [`OATH_TOKEN_2_SERIAL`] (secrets [`OATH_TOKEN_1_SECRET_BASE32`], [`OATH_TOKEN_2_SECRET_BASE32`];
@@ -58,6 +63,13 @@ pub const CAROL_TOTP_DEVICE_ID: &str = "ca201000-0000-4000-8000-0000000000d1";
 /// `12345678901234567890`, so codes can be checked against the RFC's table, and it can be
 /// typed into any authenticator app to play carol by hand.
 pub const CAROL_TOTP_SECRET_BASE32: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+/// dave: username `dave`, [`SHARED_EMAIL`], +15555550104; no devices; MFA disabled.
+pub const DAVE_ID: &str = "da7e0000-0000-4000-8000-000000000004";
+/// erin: username `erin`, [`SHARED_EMAIL`], +15555550105; no devices; MFA disabled.
+pub const ERIN_ID: &str = "e2100000-0000-4000-8000-000000000005";
+/// The address dave and erin share (a team mailbox).
+pub const SHARED_EMAIL: &str = "helpdesk@example.com";
 
 /// The PingID mobile application alice's MOBILE device is paired with.
 pub const PINGID_APP_ID: &str = "a9910000-0000-4000-8000-0000000000a1";
@@ -123,6 +135,22 @@ pub(crate) fn tenant() -> Tenant {
             mobile_phone: "+15555550103".into(),
             given_name: "Carol".into(),
             family_name: "Chen".into(),
+        },
+        User {
+            id: DAVE_ID.into(),
+            username: "dave".into(),
+            email: SHARED_EMAIL.into(),
+            mobile_phone: "+15555550104".into(),
+            given_name: "Dave".into(),
+            family_name: "Dunn".into(),
+        },
+        User {
+            id: ERIN_ID.into(),
+            username: "erin".into(),
+            email: SHARED_EMAIL.into(),
+            mobile_phone: "+15555550105".into(),
+            given_name: "Erin".into(),
+            family_name: "Evans".into(),
         },
     ];
     let created_at = SystemTime::UNIX_EPOCH + Duration::from_secs(SEEDED_AT_UNIX_SECS);
@@ -223,6 +251,8 @@ pub(crate) fn tenant() -> Tenant {
         (ALICE_ID.to_owned(), true),
         (BOB_ID.to_owned(), false),
         (CAROL_ID.to_owned(), true),
+        (DAVE_ID.to_owned(), false),
+        (ERIN_ID.to_owned(), false),
     ]);
     Tenant {
         env_id: ENV_ID.into(),

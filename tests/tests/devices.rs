@@ -1,5 +1,6 @@
 //! Device management end to end: reading, renaming, reordering and deleting devices, the MFA
-//! status switch, the policy read, and `readAllDevicesPingID`'s filters and `allowedtypes`.
+//! status switch, the policy read, `readAllDevicesPingID`'s filters and outputs (`allowedtypes`,
+//! `order`, `applications`, `mfaSettings`), and the seed's device type names.
 
 mod support;
 
@@ -194,5 +195,114 @@ async fn devices_are_filtered_and_the_policy_names_what_can_be_enrolled() {
     assert_eq!(
         body["details"][0]["field"],
         "properties.workforceDeviceTypes[0]"
+    );
+}
+
+#[tokio::test]
+async fn all_devices_come_with_their_order_the_policys_apps_and_the_pairing_limits() {
+    let stack = Stack::start().await;
+    let list = stack.function("readAllDevicesPingID").await;
+
+    // Given alice's three devices under the default policy, when only her SMS device is kept
+    let output = ok(&list
+        .call(json!({ "userId": demo::ALICE_ID, "workforceDeviceTypes": ["SMS"] }))
+        .await);
+
+    // then the order is still all of hers, the default first
+    let order = [
+        demo::ALICE_MOBILE_DEVICE_ID,
+        demo::ALICE_SMS_DEVICE_ID,
+        demo::ALICE_EMAIL_DEVICE_ID,
+    ];
+    assert_eq!(output["order"], json!(order));
+    assert_eq!(ids(&output["devices"]), [demo::ALICE_SMS_DEVICE_ID]);
+    // the PingID app the policy names, and the environment's pairing limits
+    assert_eq!(output["applications"][0]["id"], demo::PINGID_APP_ID);
+    assert_eq!(
+        output["mfaSettings"]["pairing"],
+        json!({ "maxAllowedDevices": demo::MAX_ALLOWED_DEVICES, "pairingKeyFormat": "NUMERIC" })
+    );
+    assert!(output["mfaSettings"]["lockout"]["failureCount"].is_u64());
+    // and rawResponse._embedded holds the same, beside PingOne's whole list
+    let embedded = &output["rawResponse"]["_embedded"];
+    for key in [
+        "applications",
+        "allowedtypes",
+        "order",
+        "mfaSettings",
+        "mfaPolicy",
+    ] {
+        assert_eq!(embedded[key], output[key], "{key}");
+    }
+    assert_eq!(ids(&embedded["devices"]), order);
+}
+
+#[tokio::test]
+async fn settings_that_cannot_be_read_fail_the_list() {
+    let stack = Stack::start().await;
+    let list = stack.function("readAllDevicesPingID").await;
+    stack
+        .sim_faults(
+            json!([{ "pathPrefix": format!("/v1/environments/{}/mfaSettings", demo::ENV_ID),
+            "status": 500 }]),
+        )
+        .await;
+    failed(
+        &list.call(json!({ "userId": demo::ALICE_ID })).await,
+        503,
+        "UPSTREAM_UNAVAILABLE",
+    );
+}
+
+#[tokio::test]
+async fn the_seeds_device_type_names_stand_for_pingones() {
+    let stack = Stack::start().await;
+    let list = stack.function("readAllDevicesPingID").await;
+    let create = stack.function("createDevicePingID").await;
+
+    // PINGID_MOBILE selects the PingID app, which keeps PingOne's type name
+    let mobile = ok(&list
+        .call(json!({ "userId": demo::ALICE_ID, "workforceDeviceTypes": ["PINGID_MOBILE"] }))
+        .await);
+    assert_eq!(ids(&mobile["devices"]), [demo::ALICE_MOBILE_DEVICE_ID]);
+    assert_eq!(mobile["devices"][0]["type"], "MOBILE");
+
+    // PINGID_DESKTOP creates the second-generation desktop app, and selects it
+    let created = ok(&create
+        .call(
+            json!({ "userId": demo::BOB_ID, "workforceDeviceType": "PINGID_DESKTOP",
+            "status": "ACTIVATION_REQUIRED" }),
+        )
+        .await);
+    assert_eq!(created["device"]["type"], "PINGID_DESKTOP_GEN2");
+    let desktops = ok(&list
+        .call(json!({ "userId": demo::BOB_ID, "workforceDeviceTypes": ["PINGID_DESKTOP"] }))
+        .await);
+    assert_eq!(ids(&desktops["devices"]), [created["deviceId"].clone()]);
+    let none = ok(&list
+        .call(json!({ "userId": demo::BOB_ID, "workforceDeviceTypes": ["PINGID_MOBILE"] }))
+        .await);
+    assert_eq!(none["devices"], json!([]));
+
+    // PINGID_MOBILE cannot be created: the answer says how the app is paired
+    let body = failed(
+        &create
+            .call(
+                json!({ "userId": demo::BOB_ID, "workforceDeviceType": "PINGID_MOBILE",
+                "status": "ACTIVATION_REQUIRED" }),
+            )
+            .await,
+        400,
+        "VALIDATION_FAILED",
+    );
+    assert_eq!(
+        body["details"][0]["field"],
+        "properties.workforceDeviceType"
+    );
+    assert!(
+        body["details"][0]["problem"]
+            .as_str()
+            .is_some_and(|problem| problem.contains("createPairingKeyPingID")),
+        "{body}"
     );
 }

@@ -1167,12 +1167,14 @@ fn throttling(t: &Template) -> Vec<String> {
         None => problems.push("no stage-wide method settings".into()),
     }
     // The routes that check what a user typed or signed get their own, lower limits; so does
-    // starting an authentication, which checks an OTP given up front.
+    // starting an authentication, which checks an OTP given up front, and finding a user,
+    // which tells whether a typed username or address names someone.
     for capability in [
         "createDeviceAuthenticationPingID",
         "validateOtpDeviceAuthentication",
         "activateDevice",
         "validateAssertionDeviceAuthentication",
+        "readUser",
     ] {
         let path = format!("/~1v1~1pingid~1{capability}");
         let route = settings.iter().find(|s| s["ResourcePath"] == path.as_str());

@@ -58,6 +58,7 @@ const COLD_START: &[(&str, &str)] = &[
     ("delete-device", "delete-device.rest.json"),
     ("update-device-nickname", "update-device-nickname.rest.json"),
     ("set-device-order", "set-device-order.rest.json"),
+    ("read-user", "read-user.rest.json"),
     ("read-user-mfa-enabled", "read-user-mfa-enabled.rest.json"),
     (
         "update-user-mfa-enabled",

@@ -14,8 +14,15 @@
 //!   the browser's `navigator.credentials.create`; activate with the attestation. `rpId` /
 //!   `rpName` name the relying party; `challenge` (base64url, at least 32 bytes) replaces
 //!   PingOne's random one for flows that bind the ceremony to their own state.
-//! - `PINGID_DESKTOP_GEN2`: `pingIdDesktopCredentialCreationOptions` for the desktop app;
-//!   activate with the app's attestation.
+//! - `PINGID_DESKTOP_GEN2` (or the seed's `PINGID_DESKTOP`, created as `PINGID_DESKTOP_GEN2`):
+//!   `pingIdDesktopCredentialCreationOptions` for the desktop app; activate with the app's
+//!   attestation.
+//! - `PINGID_MOBILE` (or PingOne's `MOBILE`): refused with `400 VALIDATION_FAILED`. PingOne
+//!   pairs the PingID mobile app only through a pairing key the app claims, never by `POST
+//!   …/devices`, so the problem says to use `createPairingKeyPingID`; accepting the name only to
+//!   let PingOne refuse it would give the flow a less useful answer.
+//!
+//! Names map to PingOne's types once, in `shared::device_type`; the output keeps PingOne's.
 //!
 //! Each field belongs to certain types; a field given for another type is reported, never
 //! silently dropped.
@@ -29,12 +36,14 @@ use shared::limits::Kind;
 use shared::pingone::DeviceOutput;
 use shared::schema::{EMAIL_PATTERN, OTP_PATTERN, PHONE_PATTERN};
 use shared::secrets::Secret;
-use shared::{Error, FieldProblem, Handler, Invocation};
+use shared::{Error, FieldProblem, Handler, Invocation, device_type};
 
 /// The capability.
 pub struct CreateDevice;
 
-/// The device types a PingID (workforce) user can enroll.
+/// The device types a PingID (workforce) user can enroll, by PingOne's names or the seed's
+/// (`PINGID_DESKTOP`); the mobile app's names are accepted only to be refused with the way to
+/// pair it.
 pub const DEVICE_TYPES: &[&str] = &[
     "SMS",
     "VOICE",
@@ -46,6 +55,9 @@ pub const DEVICE_TYPES: &[&str] = &[
     "PLATFORM",
     "SECURITY_KEY",
     "PINGID_DESKTOP_GEN2",
+    "PINGID_DESKTOP",
+    "PINGID_MOBILE",
+    "MOBILE",
 ];
 
 /// The validated `properties`.
@@ -99,10 +111,24 @@ fn is_fido(kind: &str) -> bool {
 }
 
 impl Input {
+    /// The PingOne type to create: the seed's names mapped (`PINGID_DESKTOP` →
+    /// `PINGID_DESKTOP_GEN2`), PingOne's own kept.
+    fn pingone_type(&self) -> &str {
+        let name = self.workforce_device_type.as_str();
+        device_type::created_as(name).unwrap_or(name)
+    }
+
     /// PingOne's create body, once every field agrees with the type; all disagreements listed.
     fn body(&self) -> Result<Value, Error> {
-        let kind = self.workforce_device_type.as_str();
+        let kind = self.pingone_type();
         let mut problems = Vec::new();
+        if kind == "MOBILE" {
+            problems.push(FieldProblem::new(
+                "properties.workforceDeviceType",
+                "the PingID mobile app is not created here: pair it with a pairing key \
+                 (createPairingKeyPingID) that the app claims",
+            ));
+        }
         let mut check = |field: &str, given: bool, belongs: bool, required: bool, types: &str| {
             if given && !belongs {
                 problems.push(FieldProblem::new(
@@ -236,8 +262,9 @@ impl Handler for CreateDevice {
         // A device waiting for activation is sent its pairing passcode: counted like any send,
         // so enrolling and deleting a phone in a loop is no way around the limits.
         let sends = match input.status.as_str() {
-            "ACTIVATION_REQUIRED" => Kind::of_device_type(&input.workforce_device_type)
-                .filter(|kind| *kind != Kind::Push),
+            "ACTIVATION_REQUIRED" => {
+                Kind::of_device_type(input.pingone_type()).filter(|kind| *kind != Kind::Push)
+            }
             _ => None,
         };
         let created = invocation
@@ -301,6 +328,31 @@ mod tests {
             json!({"type": "SMS", "status": "ACTIVATION_REQUIRED", "phone": "+15555550102",
                 "nickname": "Work phone", "policy": {"id": "de7a0170-0000-4000-8000-0000000000f1"}})
         );
+    }
+
+    #[test]
+    fn the_seeds_desktop_is_created_as_the_second_generation() {
+        let body = input(json!({"workforceDeviceType": "PINGID_DESKTOP"}))
+            .body()
+            .unwrap();
+        assert_eq!(
+            body,
+            json!({"type": "PINGID_DESKTOP_GEN2", "status": "ACTIVATION_REQUIRED"})
+        );
+    }
+
+    #[test]
+    fn the_mobile_app_is_refused_with_the_way_to_pair_it() {
+        for name in ["PINGID_MOBILE", "MOBILE"] {
+            let found = problems(json!({"workforceDeviceType": name}));
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].0, "properties.workforceDeviceType");
+            assert!(
+                found[0].1.contains("createPairingKeyPingID"),
+                "{}",
+                found[0].1
+            );
+        }
     }
 
     #[test]

@@ -260,6 +260,9 @@ impl PingOneClient {
             .http
             .request(method, &url)
             .bearer_auth(&**token.expose());
+        if !request.query.is_empty() {
+            builder = builder.query(&request.query);
+        }
         if let Some(body) = &request.body {
             let bytes = serde_json::to_vec(body)
                 .map_err(|e| AttemptError::Final(Error::Internal(e.to_string())))?;

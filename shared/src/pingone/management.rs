@@ -178,6 +178,13 @@ impl PingOneCalls<'_> {
         self.send(Request::get(Host::Api, path)).await
     }
 
+    /// `GET …/mfaSettings`: the environment's MFA settings (pairing limits and key format,
+    /// lockout).
+    pub async fn read_mfa_settings(&self) -> Result<Response, Error> {
+        self.send(Request::get(Host::Api, "mfaSettings".into()))
+            .await
+    }
+
     /// `GET …/deviceAuthenticationPolicies`: all of them (an environment has a handful).
     pub async fn list_policies(&self) -> Result<Response, Error> {
         self.send(Request::get(

@@ -8,6 +8,7 @@ mod headers;
 mod management;
 mod mfa;
 pub mod token;
+mod users;
 
 use serde_json::Value;
 
@@ -19,6 +20,7 @@ pub use management::{
     PolicyOutput,
 };
 pub use mfa::{DeviceAuthenticationOutput, DevicesOutput, PingOneCalls, UsersAuthentication};
+pub use users::{FoundUser, UserKey, UserOutput, UserProfile};
 
 use crate::BoxFuture;
 use crate::budget::Deadline;
@@ -55,6 +57,10 @@ pub struct Request {
     pub method: Method,
     /// Path below the environment, e.g. `users/{id}/devices` (segments already encoded).
     pub path: String,
+    /// Query parameters, URL-encoded when sent. Kept apart from `path` so that the values (a
+    /// user's name or address in a filter) are never spliced into the URL by hand nor written
+    /// to the call's log line, which names only the path.
+    pub query: Vec<(&'static str, String)>,
     /// `Content-Type` of the body: `application/json` or a PingOne vendor type.
     pub content_type: &'static str,
     /// JSON body, if any.
@@ -68,8 +74,17 @@ impl Request {
             host,
             method: Method::Get,
             path,
+            query: Vec::new(),
             content_type: "application/json",
             body: None,
+        }
+    }
+
+    /// A read with query parameters.
+    pub fn get_with(host: Host, path: String, query: Vec<(&'static str, String)>) -> Self {
+        Self {
+            query,
+            ..Self::get(host, path)
         }
     }
 
@@ -79,6 +94,7 @@ impl Request {
             host,
             method: Method::Post,
             path,
+            query: Vec::new(),
             content_type,
             body: Some(body),
         }
@@ -90,6 +106,7 @@ impl Request {
             host,
             method: Method::Put,
             path,
+            query: Vec::new(),
             content_type: "application/json",
             body: Some(body),
         }
@@ -101,6 +118,7 @@ impl Request {
             host,
             method: Method::Delete,
             path,
+            query: Vec::new(),
             content_type,
             body: None,
         }

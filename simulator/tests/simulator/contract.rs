@@ -423,7 +423,7 @@ async fn users_are_read_by_id_and_found_by_filter() {
         StatusCode::OK,
         json_of(sim.get(&sim.api_url("/users")).await).await,
     );
-    assert_eq!(everyone["count"], 3);
+    assert_eq!(everyone["count"], 5);
     let found = sim
         .http
         .get(sim.api_url("/users"))

@@ -39,6 +39,7 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ("deleteDevice", "delete-device"),
     ("updateDeviceNickname", "update-device-nickname"),
     ("setDeviceOrder", "set-device-order"),
+    ("readUser", "read-user"),
     ("readUserMFAEnabled", "read-user-mfa-enabled"),
     ("updateUserMFAEnabled", "update-user-mfa-enabled"),
     (
