@@ -105,7 +105,6 @@ struct Gateway {
     api_tokens: ApiTokens,
     /// `http://localhost:PORT`: how a browser reaches the gateway (the legacy return page).
     public_base: String,
-    returns: legacy_pages::Returns,
 }
 
 /// The running stack: gateway and simulator. Dropping it stops both.
@@ -175,7 +174,6 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
         ports,
         api_tokens: ApiTokens::single("local", &config.api_token),
         public_base: format!("http://localhost:{}", addr.port()),
-        returns: legacy_pages::Returns::default(),
     });
     let app = Router::new()
         .route("/health", get(health))
@@ -188,7 +186,7 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
             "/v1/pingid-legacy/demo/{capability_id}",
             get(legacy_pages::start),
         )
-        .route("/v1/pingid-legacy/return", post(legacy_pages::finish))
+        .route(legacy_return_page::PATH, post(legacy_pages::finish))
         .fallback(not_found)
         .with_state(gateway);
     let server = tokio::spawn(async move {

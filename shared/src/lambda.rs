@@ -393,7 +393,8 @@ fn truncate_method(method: &str) -> String {
 }
 
 /// The request body bytes, refusing oversize bodies before any parsing.
-fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Vec<u8>, Error> {
+/// A proxy event's body as bytes, at most [`MAX_BODY_BYTES`] (checked before decoding).
+pub fn decode_body(body: Option<String>, is_base64_encoded: bool) -> Result<Vec<u8>, Error> {
     let body = body.unwrap_or_default();
     // Base64 inflates by 4/3; check the encoded size first so we never decode a huge body.
     let encoded_limit = if is_base64_encoded {

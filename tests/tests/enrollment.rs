@@ -8,6 +8,7 @@
 
 mod support;
 
+use base64::Engine as _;
 use pingid_sim::authenticator::SoftAuthenticator;
 use pingid_sim::demo;
 use serde_json::{Value, json};
@@ -341,10 +342,19 @@ async fn a_usernameless_passkey_sign_in_names_its_user() {
     flow.activate_ok(id, json!({ "attestation": attestation, "origin": ORIGIN }))
         .await;
 
-    // The sign-in page starts without knowing who is there
+    // A browser that cannot run WebAuthn is not offered bob's only device
+    let no_webauthn = flow
+        .authenticate
+        .call(json!({ "userId": demo::BOB_ID, "fidoCompatibility": "NONE" }))
+        .await;
+    assert_eq!(no_webauthn.status / 100, 4, "{}", no_webauthn.body);
+
+    // The sign-in page starts without knowing who is there, with a challenge of its own
+    let challenge = [7u8; 32];
     let started = ok(&flow
         .authenticate
-        .call(json!({ "usernameLess": true, "rpId": RP_ID }))
+        .call(json!({ "usernameLess": true, "rpId": RP_ID,
+            "challenge": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(challenge) }))
         .await);
     assert_eq!(started["status"], "ASSERTION_REQUIRED", "{started}");
     assert!(started.get("userId").is_none(), "{started}");
@@ -354,6 +364,8 @@ async fn a_usernameless_passkey_sign_in_names_its_user() {
     let request_json: Value = serde_json::from_str(request).unwrap();
     assert_eq!(request_json["allowCredentials"], json!([]), "{request}");
     assert_eq!(request_json["userVerification"], "required", "{request}");
+    // PingOne's wire convention: binary values as arrays of signed bytes
+    assert_eq!(request_json["challenge"], json!(vec![7; 32]), "{request}");
     let authentication = started["deviceAuthenticationId"].as_str().unwrap();
     // Nobody can read it by naming a user: it is nobody's yet
     failed(

@@ -24,7 +24,7 @@ type Rule = (&'static str, fn(&Template) -> Vec<String>);
 /// Every rule, by the name a violation is reported under.
 const RULES: &[Rule] = &[
     (
-        "every route but /health needs the bearer token",
+        "every route but /health and the legacy return page needs the bearer token",
         routes_need_the_token,
     ),
     (
@@ -40,6 +40,10 @@ const RULES: &[Rule] = &[
         optional_source_ip_policy,
     ),
     ("one function per capability", one_function_per_capability),
+    (
+        "the legacy return page is open and served by its page function",
+        legacy_return_page,
+    ),
     ("arm64 on provided.al2023", arm64_on_al2023),
     ("memory and timeout within the budget", memory_and_timeout),
     ("X-Ray tracing", tracing_on),
@@ -115,6 +119,43 @@ fn each_rule_notices_when_the_template_breaks_it() {
     type Breakage = (&'static str, &'static str, fn(&mut Value));
     let breakages: &[Breakage] = &[
         (
+            "the return page gains the bearer-token authorizer",
+            "the legacy return page is open and served by its page function",
+            |t| {
+                set(
+                    t,
+                    "/Resources/LegacyReturnPageFunction/Properties/Events/Api/Properties",
+                    json!({
+                        "RestApiId": { "Ref": "PingIdApi" },
+                        "Method": "post",
+                        "Path": RETURN_PAGE,
+                        "Auth": { "Authorizer": "BearerToken" },
+                    }),
+                )
+            },
+        ),
+        (
+            "the return page's route is served by a capability's binary, without the page's CSP",
+            "the legacy return page is open and served by its page function",
+            |t| {
+                set(
+                    t,
+                    "/Resources/LegacyReturnPageFunction/Properties/CodeUri",
+                    json!("target/lambda/initialize-mfa/"),
+                )
+            },
+        ),
+        (
+            "a capability route is opened like the return page",
+            "every route but /health and the legacy return page needs the bearer token",
+            |t| {
+                remove(
+                    t,
+                    "/Resources/InitializeMfaFunction/Properties/Events/Api/Properties/Auth",
+                )
+            },
+        ),
+        (
             "validateOtp may not count passcode checks",
             "sends and passcode checks limited per user",
             |t| {
@@ -165,7 +206,7 @@ fn each_rule_notices_when_the_template_breaks_it() {
         ),
         (
             "readDevice's route loses its authorizer",
-            "every route but /health needs the bearer token",
+            "every route but /health and the legacy return page needs the bearer token",
             |t| {
                 remove(
                     t,
@@ -455,9 +496,14 @@ fn routes_need_the_token(t: &Template) -> Vec<String> {
         for (method, operation) in methods.as_object().into_iter().flatten() {
             let operation = unless_condition(operation);
             let security = &operation["security"];
-            if path == "/health" && method == "get" {
+            if (path == "/health" && method == "get") || (path == RETURN_PAGE && method == "post") {
+                // The two routes a caller without a token reaches: the liveness probe, and the
+                // page a browser posts the PPM response to (its own rule checks the rest).
                 if !security.is_null() && security != &json!([]) {
-                    problems.push(format!("GET /health must be open, has {security}"));
+                    problems.push(format!(
+                        "{} {path} must be open, has {security}",
+                        method.to_uppercase()
+                    ));
                 }
             } else if security != &json!([{ "BearerToken": [] }]) {
                 problems.push(format!(
@@ -496,7 +542,7 @@ fn routes_are_token_scopes(t: &Template) -> Vec<String> {
             .into_iter()
             .flatten()
             .map(|(path, _)| path.as_str())
-            .filter(|path| *path != "/health")
+            .filter(|path| *path != "/health" && *path != RETURN_PAGE)
             .collect();
     let grouped: BTreeSet<&str> = GROUPS
         .iter()
@@ -652,6 +698,7 @@ fn one_function_per_capability(t: &Template) -> Vec<String> {
             .filter(|(_, event)| event["Type"] == "Api")
             .map(|(_, event)| &event["Properties"])
             .collect();
+        // The authorizer has no route; the return page has its own (a rule of its own checks it).
         let expected_routes = usize::from(binary != "api-authorizer");
         if routes.len() != expected_routes
             || routes.iter().any(|route| {
@@ -674,6 +721,58 @@ fn one_function_per_capability(t: &Template) -> Vec<String> {
     }
     for extra in built.difference(&crates) {
         problems.push(format!("binary {extra} has no crate under functions/"));
+    }
+    problems
+}
+
+/// The path of the legacy return page (`legacy_return_page::PATH`).
+const RETURN_PAGE: &str = "/v1/pingid-legacy/return";
+
+/// The legacy return page is reached by a browser, which has no bearer token: its one route is
+/// open, and it is exactly the `legacy-return-page` binary behind it, whose every answer carries
+/// the strict Content-Security-Policy (its own tests check the header). Another function behind
+/// the open route would answer without that policy, or answer a capability without the token;
+/// the authorizer on it would refuse every browser, and the loop would never complete.
+fn legacy_return_page(t: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let function = &t.written["Resources"]["LegacyReturnPageFunction"];
+    if function["Properties"]["CodeUri"] != "target/lambda/legacy-return-page/" {
+        problems.push(format!(
+            "LegacyReturnPageFunction must run the legacy-return-page binary (the page with the CSP), runs {}",
+            function["Properties"]["CodeUri"]
+        ));
+    }
+    let route = &function["Properties"]["Events"]["Api"]["Properties"];
+    if route["Path"] != RETURN_PAGE || route["Method"] != "post" {
+        problems.push(format!(
+            "the return page's route must be POST {RETURN_PAGE}: {route}"
+        ));
+    }
+    if !route["Auth"].is_null() {
+        problems.push(format!(
+            "the return page's route must have no authorizer (a browser has no token): {}",
+            route["Auth"]
+        ));
+    }
+    let paths = &t.transformed["Resources"]["PingIdApi"]["Properties"]["Body"]["paths"];
+    let operation = unless_condition(&paths[RETURN_PAGE]["post"]);
+    let security = &operation["security"];
+    if operation.is_null() {
+        problems.push(format!("the API has no POST {RETURN_PAGE}"));
+    } else if !security.is_null() && security != &json!([]) {
+        problems.push(format!("POST {RETURN_PAGE} requires {security}"));
+    }
+    let integration = operation["x-amazon-apigateway-integration"]["uri"].to_string();
+    if !integration.contains("LegacyReturnPageFunction.Arn") {
+        problems.push(format!(
+            "POST {RETURN_PAGE} must invoke LegacyReturnPageFunction, invokes {integration}"
+        ));
+    }
+    let output = t.written["Outputs"]["LegacyReturnPageUrl"]["Value"].to_string();
+    if !output.contains("PingIdApi") || !output.contains(RETURN_PAGE) {
+        problems.push(format!(
+            "no LegacyReturnPageUrl output naming the page: {output}"
+        ));
     }
     problems
 }

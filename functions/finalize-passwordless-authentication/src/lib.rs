@@ -16,7 +16,7 @@
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use shared::legacy::flow::{self, Answer, Exchange, FlowSession, UserAttributes};
+use shared::legacy::flow::{self, Answer, Claims, Exchange, FlowSession, UserAttributes};
 use shared::pingid::context;
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
 use shared::{Error, FieldProblem, Handler, Invocation};
@@ -40,6 +40,9 @@ pub struct Input {
     /// User facts for PingID's policy.
     #[serde(flatten)]
     pub user: UserAttributes,
+    /// The seed's Attributes: extra PPM attributes.
+    #[serde(flatten)]
+    pub claims: Claims,
     /// The flow session the context was sealed for, if any.
     #[serde(flatten)]
     pub session: FlowSession,
@@ -82,7 +85,7 @@ impl Handler for FinalizePasswordless {
         let Some(response) = &input.exchange.ppm_response else {
             let spec = RequestSpec {
                 sub: Some(&input.sub),
-                attributes: input.user.ppm_attributes(),
+                attributes: input.claims.after(input.user.ppm_attributes())?,
                 return_url: &connection.return_url,
                 endpoint: Endpoint::Auth,
                 binding: &binding,

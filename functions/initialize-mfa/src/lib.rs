@@ -2,7 +2,7 @@
 //! authenticator, after the flow's first factor.
 //!
 //! First call (no `ppmResponse`): the redirect — a PPM request for `sub`, with the user facts
-//! as attributes, signed with the properties file's key and bound to this capability, the
+//! and the caller's `claimsNameValuePairs` as attributes, signed with the properties file's key and bound to this capability, the
 //! user and the return URL. Second call (`ppmResponse` from the return URL): the response is
 //! verified (signature, nonce, expiry, audience, org, user), spent, and answered as the seed's
 //! output object. A response for another user, another request, or past its expiry is refused
@@ -11,7 +11,7 @@
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use shared::legacy::flow::{self, Answer, Exchange, UserAttributes};
+use shared::legacy::flow::{self, Answer, Claims, Exchange, UserAttributes};
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
 use shared::{Error, Handler, Invocation};
 
@@ -31,6 +31,9 @@ pub struct Input {
     /// User facts for PingID.
     #[serde(flatten)]
     pub user: UserAttributes,
+    /// The seed's Attributes: extra PPM attributes.
+    #[serde(flatten)]
+    pub claims: Claims,
 }
 
 impl Handler for InitializeMfa {
@@ -47,7 +50,7 @@ impl Handler for InitializeMfa {
             None => {
                 let spec = RequestSpec {
                     sub: Some(&input.sub),
-                    attributes: input.user.ppm_attributes(),
+                    attributes: input.claims.after(input.user.ppm_attributes())?,
                     return_url: &connection.return_url,
                     endpoint: Endpoint::Auth,
                     binding: Self::ID,

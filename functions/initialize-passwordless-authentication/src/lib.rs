@@ -2,7 +2,8 @@
 //! passkey at the PingID authenticator, without a username; PingID tells who it was.
 //!
 //! First call: the redirect — a PPM request without `sub` to the authenticator's passwordless
-//! endpoint. Second call (`ppmResponse`): the verified response names the user (`sub`); on
+//! endpoint, carrying the caller's `claimsNameValuePairs` (the seed's Attributes) as PPM
+//! attributes. Second call (`ppmResponse`): the verified response names the user (`sub`); on
 //! success the answer carries a `passwordlessContext` for `finalizePasswordlessAuthentication`:
 //! sealed with a key derived from the properties file, bound to that user, valid 10 minutes,
 //! usable once.
@@ -17,7 +18,7 @@
 use std::time::SystemTime;
 
 use serde::Deserialize;
-use shared::legacy::flow::{self, Answer, Exchange, FlowSession};
+use shared::legacy::flow::{self, Answer, Claims, Exchange, FlowSession};
 use shared::pingid::context;
 use shared::pingid::ppm::{self, Endpoint, RequestSpec};
 use shared::{Error, Handler, Invocation};
@@ -35,6 +36,10 @@ pub struct Input {
     /// The caller's flow session, when it binds the sign-in to one.
     #[serde(flatten)]
     pub session: FlowSession,
+    /// The seed's Attributes: extra PPM attributes (facts a PingID policy or screen reads,
+    /// e.g. `email`), after the connector's own `isUserAuthenticated`.
+    #[serde(flatten)]
+    pub claims: Claims,
 }
 
 impl Handler for InitializePasswordless {
@@ -50,7 +55,9 @@ impl Handler for InitializePasswordless {
         let Some(response) = &input.exchange.ppm_response else {
             let spec = RequestSpec {
                 sub: None,
-                attributes: vec![("isUserAuthenticated", "false".to_string())],
+                attributes: input
+                    .claims
+                    .after(vec![("isUserAuthenticated", "false".to_string())])?,
                 return_url: &connection.return_url,
                 endpoint: Endpoint::Passwordless,
                 binding: &binding,

@@ -163,12 +163,101 @@ pub struct CustomAuth {
 /// One extra PPM attribute.
 #[derive(Debug, Deserialize, crate::Input)]
 pub struct NameValue {
-    /// attribute name
-    #[field(max_length = 100)]
+    /// attribute name: a letter, then letters, digits, `_`, `.`, `:` or `-`
+    #[field(max_length = 100, pattern = "^[A-Za-z][A-Za-z0-9_.:-]*$")]
     pub name: String,
     /// attribute value
     #[field(max_length = 1000)]
     pub value: String,
+}
+
+/// How many extra attributes one request carries: a PPM request travels as a browser form
+/// field, so its size is bounded by what a browser and the authenticator take [I].
+pub const MAX_CLAIMS: usize = 20;
+
+/// The names an extra attribute may not take, compared without regard to case: the PPM
+/// request's own claims (§9.3), which the connector sets, and the attributes that have a
+/// named input (`fname`, `pingidIp`, …) or that the connector sets itself
+/// (`isUserAuthenticated`: whether the first factor is done is the connector's statement, not
+/// the caller's). An attribute must never stand in for any of them at the authenticator.
+pub const RESERVED_CLAIM_NAMES: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "nonce",
+    "iat",
+    "exp",
+    "jti",
+    "idpAccountId",
+    "returnUrl",
+    "dst",
+    "confVersion",
+    "idpEntityId",
+    "attributes",
+    "status",
+    "isUserAuthenticated",
+    "passwordlessContext",
+    "fname",
+    "lname",
+    "group",
+    "phone",
+    "voiceNumber",
+    "appName",
+    "saasid",
+    "appIconUrl",
+    "pingidIp",
+];
+
+/// The seed's **Attributes** input ("Use this section to add attribute to the request", a
+/// name/value list on all three legacy capabilities): extra PPM `attributes`, after the ones
+/// the connector sets.
+///
+/// The key is `claimsNameValuePairs`, the one the public catalogue of the legacy connector
+/// lists (`pingone-api.md` §1.6), so a DaVinci flow's node settings map one to one; each item
+/// is `{"name", "value"}`, the shape of a PPM attribute and [I] of DaVinci's name/value list.
+/// Names are unique (case-insensitively) and none is in [`RESERVED_CLAIM_NAMES`].
+#[derive(Debug, Default, Deserialize, crate::Input)]
+#[serde(rename_all = "camelCase")]
+pub struct Claims {
+    /// the seed's Attributes: extra PPM attributes [{"name", "value"}], at most 20, names unique and none the connector sets (sub, nonce, aud, exp, isUserAuthenticated, fname, pingidIp, …)
+    #[field(max_items = MAX_CLAIMS)]
+    pub claims_name_value_pairs: Option<Vec<NameValue>>,
+}
+
+impl Claims {
+    /// `attributes` followed by these pairs, or every pair that repeats a name or takes a
+    /// reserved one, named at once.
+    pub fn after<'a>(
+        &'a self,
+        mut attributes: Vec<(&'a str, String)>,
+    ) -> Result<Vec<(&'a str, String)>, Error> {
+        let pairs = self.claims_name_value_pairs.as_deref().unwrap_or_default();
+        let mut problems = Vec::new();
+        for (index, pair) in pairs.iter().enumerate() {
+            let field = format!("properties.claimsNameValuePairs[{index}].name");
+            let same = |name: &str| name.eq_ignore_ascii_case(&pair.name);
+            if RESERVED_CLAIM_NAMES.iter().any(|name| same(name)) {
+                problems.push(FieldProblem::new(
+                    field,
+                    "is set by the connector (a PPM claim, or an attribute with its own input)",
+                ));
+            } else if let Some(first) = pairs[..index].iter().position(|other| same(&other.name)) {
+                problems.push(FieldProblem::new(
+                    field,
+                    format!("repeats the name of claimsNameValuePairs[{first}]"),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Validation(problems));
+        }
+        attributes.extend(
+            pairs
+                .iter()
+                .map(|pair| (pair.name.as_str(), pair.value.clone())),
+        );
+        Ok(attributes)
+    }
 }
 
 /// The user facts PingID's policy and screens use, sent as PPM attributes.
@@ -203,14 +292,11 @@ pub struct UserAttributes {
     /// IP of the accessing device, for PingID policies
     #[field(max_length = 100)]
     pub pingid_ip: Option<String>,
-    /// further PPM attributes: [{"name", "value"}]
-    #[field(max_items = 50)]
-    pub attributes: Option<Vec<NameValue>>,
 }
 
 impl UserAttributes {
-    /// The PPM `attributes`, in input order, extras last. `isUserAuthenticated` is `true`: the
-    /// connector runs after the flow's first factor (the password, or the passkey) [I].
+    /// The PPM `attributes`, in input order. `isUserAuthenticated` is `true`: the connector
+    /// runs after the flow's first factor (the password, or the passkey) [I].
     pub fn ppm_attributes(&self) -> Vec<(&str, String)> {
         let named = [
             ("fname", &self.fname),
@@ -228,9 +314,6 @@ impl UserAttributes {
             .filter_map(|(name, value)| value.as_ref().map(|value| (name, value.clone())))
             .collect();
         attributes.push(("isUserAuthenticated", "true".to_string()));
-        for extra in self.attributes.iter().flatten() {
-            attributes.push((extra.name.as_str(), extra.value.clone()));
-        }
         attributes
     }
 }
@@ -526,24 +609,79 @@ mod tests {
 
     #[test]
     fn user_facts_become_ppm_attributes_in_order() {
-        let attributes = UserAttributes {
+        let user = UserAttributes {
             fname: Some("Alice".into()),
             pingid_ip: Some("203.0.113.10".into()),
-            attributes: Some(vec![NameValue {
-                name: "department".into(),
-                value: "Sales".into(),
-            }]),
             ..UserAttributes::default()
         };
+        let claims = claims(&[("department", "Sales"), ("costCenter", "4711")]);
         assert_eq!(
-            attributes.ppm_attributes(),
+            claims.after(user.ppm_attributes()).unwrap(),
             [
                 ("fname", "Alice".to_string()),
                 ("pingidIp", "203.0.113.10".to_string()),
                 ("isUserAuthenticated", "true".to_string()),
                 ("department", "Sales".to_string()),
+                ("costCenter", "4711".to_string()),
             ]
         );
+    }
+
+    fn claims(pairs: &[(&str, &str)]) -> Claims {
+        Claims {
+            claims_name_value_pairs: Some(
+                pairs
+                    .iter()
+                    .map(|(name, value)| NameValue {
+                        name: name.to_string(),
+                        value: value.to_string(),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn an_attribute_never_takes_a_name_the_connector_sets_nor_one_twice() {
+        // Given pairs that name a PPM claim, an attribute the connector sets, a named input
+        // (in another case) and a repeated name
+        let claims = claims(&[
+            ("department", "Sales"),
+            ("sub", "mallory"),
+            ("IsUserAuthenticated", "true"),
+            ("nonce", "x"),
+            ("PINGIDIP", "198.51.100.7"),
+            ("Department", "Board"),
+            ("exp", "99999999999"),
+            ("aud", "pingidauthenticator"),
+        ]);
+        // When they are added to the request's attributes
+        let error = claims
+            .after(vec![("isUserAuthenticated", "false".into())])
+            .unwrap_err();
+        // Then every offending pair is named at once, and nothing is sent
+        let Error::Validation(problems) = error else {
+            panic!("not a validation error: {error:?}");
+        };
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            (1..=7)
+                .map(|i| format!("properties.claimsNameValuePairs[{i}].name"))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            problems[4]
+                .problem
+                .contains("repeats the name of claimsNameValuePairs[0]")
+        );
+        assert!(problems[0].problem.contains("set by the connector"));
+    }
+
+    #[test]
+    fn no_attributes_leave_the_connectors_own() {
+        let own = vec![("isUserAuthenticated", "false".to_string())];
+        assert_eq!(Claims::default().after(own.clone()).unwrap(), own);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod context;
 pub mod jws;
 pub mod ppm;
 pub mod properties;
+pub mod return_state;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -68,5 +69,19 @@ fn update_fields(mac: &mut HmacSha256, fields: &[&[u8]]) {
         let length = u32::try_from(field.len()).unwrap_or(u32::MAX);
         mac.update(&length.to_be_bytes());
         mac.update(field);
+    }
+}
+
+/// The properties of the unit tests' org: the reference's example values, keyed with `key_byte`.
+#[cfg(test)]
+fn sample_properties(key_byte: u8) -> Properties {
+    Properties {
+        key: crate::secrets::Secret::new(vec![key_byte; 32]),
+        token: "1a2b3c4d5e6f".into(),
+        org_alias: "aaaaaaaa-a1b2-123a-b456-1234abcd5678".into(),
+        idp_url: "https://idpxnyl3m.pingidentity.com/pingid".into(),
+        authenticator_url: "https://authenticator.pingone.com/pingid/ppm".into(),
+        admin_url: None,
+        use_signature: true,
     }
 }

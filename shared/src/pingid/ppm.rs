@@ -247,6 +247,28 @@ fn refuse(reason: &str) -> Error {
     Error::Validation(vec![FieldProblem::new(FIELD, reason)])
 }
 
+/// Which request a response answers, for a page that receives responses it did not ask for
+/// (the legacy return page): the first of `bindings` (each with whether its request named the
+/// user, as MFA does, or none, as passwordless does) that [`verify_response`] accepts the
+/// response for, with the response's user. It spends nothing and only routes: the capability
+/// the page hands the response to verifies it again and spends it.
+pub fn answered_binding<'b>(
+    properties: &Properties,
+    ppm_response: &str,
+    return_url: &str,
+    bindings: &[(&'b str, bool)],
+    now: SystemTime,
+) -> Option<(&'b str, String)> {
+    let (_, claims) = jws::verify_hs256(ppm_response, properties.key.expose()).ok()?;
+    let sub = claims.get("sub").and_then(Value::as_str)?;
+    bindings.iter().find_map(|(binding, names_user)| {
+        let expected = names_user.then_some(sub);
+        verify_response(properties, ppm_response, expected, return_url, binding, now)
+            .ok()
+            .map(|response| (*binding, response.sub))
+    })
+}
+
 /// `b64url(r) "." exp "." b64url(MAC)` for a fresh random `r` (see the module docs).
 fn make_nonce(properties: &Properties, spec: &RequestSpec, exp: u64) -> String {
     let random = random_bytes::<16>();
@@ -357,22 +379,13 @@ pub fn html_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secrets::Secret;
     use std::time::UNIX_EPOCH;
 
     const ORG: &str = "aaaaaaaa-a1b2-123a-b456-1234abcd5678";
     const RETURN_URL: &str = "https://connector.example.com/v1/pingid-legacy/return";
 
     fn properties() -> Properties {
-        Properties {
-            key: Secret::new(vec![0x5a; 32]),
-            token: "1a2b3c4d5e6f".into(),
-            org_alias: ORG.into(),
-            idp_url: "https://idpxnyl3m.pingidentity.com/pingid".into(),
-            authenticator_url: "https://authenticator.pingone.com/pingid/ppm".into(),
-            admin_url: None,
-            use_signature: true,
-        }
+        super::super::sample_properties(0x5a)
     }
 
     fn now() -> SystemTime {
@@ -592,6 +605,46 @@ mod tests {
         let mfa = request(&properties(), &spec(Some("alice")), now());
         let response = respond(&mfa, "alice", |_| {});
         refused(verify(&response, None, later(30)), &response);
+    }
+
+    #[test]
+    fn a_page_learns_which_request_a_response_answers_and_nothing_from_a_foreign_one() {
+        let bindings = [("initializeMfa", true), ("initializePasswordless", false)];
+        let answered = |response: &str, return_url: &str| {
+            answered_binding(&properties(), response, return_url, &bindings, later(30))
+        };
+        let mfa = request(&properties(), &spec(Some("alice")), now());
+        assert_eq!(
+            answered(&respond(&mfa, "alice", |_| {}), RETURN_URL),
+            Some(("initializeMfa", "alice".to_string()))
+        );
+        let passwordless = RequestSpec {
+            binding: "initializePasswordless",
+            ..spec(None)
+        };
+        let passwordless = request(&properties(), &passwordless, now());
+        assert_eq!(
+            answered(&respond(&passwordless, "bob", |_| {}), RETURN_URL),
+            Some(("initializePasswordless", "bob".to_string()))
+        );
+        let other_purpose = RequestSpec {
+            binding: "finalizePasswordlessAuthentication:ctx",
+            ..spec(Some("alice"))
+        };
+        let other_purpose = request(&properties(), &other_purpose, now());
+        assert_eq!(
+            answered(&respond(&other_purpose, "alice", |_| {}), RETURN_URL),
+            None
+        );
+        assert_eq!(
+            answered(
+                &respond(&mfa, "alice", |_| {}),
+                "https://elsewhere.example.com/r"
+            ),
+            None
+        );
+        let forged = respond_with_key(&mfa, "alice", &[7; 32], |_| {});
+        assert_eq!(answered(&forged, RETURN_URL), None);
     }
 
     #[test]

@@ -173,6 +173,9 @@ fn respond(state: &AppState, org: &str, request: &Value, sub: &str, outcome: Out
         "inResponseTo": request.get("jti").cloned().unwrap_or_else(|| Value::from("")),
         "dst": return_url,
         "accessingDevice": { "ip": attribute(request, "pingidIp") },
+        // [I] The request's attributes, echoed: Ping's own PPM response type has an
+        // `attributes` list (pingid-api.md §9.4), and a test can see what arrived.
+        "attributes": request.get("attributes").cloned().unwrap_or_else(|| json!([])),
     });
     let (status, authentication_type, device) = match outcome {
         Outcome::Success {
