@@ -102,13 +102,28 @@ async fn totp_code(
     State(state): State<SharedState>,
     Path(device_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let secret = match lock(&state.tenant.devices)
-        .find(&device_id)
-        .map(|d| &d.kind)
-    {
-        Some(DeviceKind::Totp { secret } | DeviceKind::OathToken { secret, .. }) => secret.clone(),
-        _ => return Err(ApiError::not_found("No TOTP or OATH device has this id.")),
-    };
+    shown_code(
+        &state,
+        &device_id,
+        "No TOTP or OATH device has this id.",
+        |kind| match kind {
+            DeviceKind::Totp { secret } | DeviceKind::OathToken { secret, .. } => Some(secret),
+            _ => None,
+        },
+    )
+}
+
+/// `{"otp"}`: the code a device whose secret `secret_of` finds shows now (RFC 6238).
+fn shown_code(
+    state: &SharedState,
+    device_id: &str,
+    unknown: &str,
+    secret_of: impl Fn(&DeviceKind) -> Option<&Vec<u8>>,
+) -> Result<Json<Value>, ApiError> {
+    let secret = lock(&state.tenant.devices)
+        .find(device_id)
+        .and_then(|device| secret_of(&device.kind).cloned())
+        .ok_or_else(|| ApiError::not_found(unknown))?;
     Ok(Json(
         json!({ "otp": totp::code_at(&secret, state.clock.now()) }),
     ))
@@ -120,16 +135,15 @@ async fn app_code(
     State(state): State<SharedState>,
     Path(device_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let secret = match lock(&state.tenant.devices)
-        .find(&device_id)
-        .map(|d| &d.kind)
-    {
-        Some(DeviceKind::Mobile { otp_secret, .. }) => otp_secret.clone(),
-        _ => return Err(ApiError::not_found("No PingID app device has this id.")),
-    };
-    Ok(Json(
-        json!({ "otp": totp::code_at(&secret, state.clock.now()) }),
-    ))
+    shown_code(
+        &state,
+        &device_id,
+        "No PingID app device has this id.",
+        |kind| match kind {
+            DeviceKind::Mobile { otp_secret, .. } => Some(otp_secret),
+            _ => None,
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]

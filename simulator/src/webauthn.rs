@@ -16,8 +16,7 @@ use url::Url;
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{
     AttestationConveyancePreference, AuthenticatorAttachment, COSEAlgorithm, Credential,
-    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse,
-    UserVerificationPolicy,
+    PublicKeyCredential, RegisterPublicKeyCredential, UserVerificationPolicy,
 };
 
 use crate::tenant::{Fido2Type, User};
@@ -145,14 +144,7 @@ pub(crate) fn request_options(
 ) -> Result<(String, Value), String> {
     let credential: Credential =
         serde_json::from_value(credential.clone()).map_err(|error| error.to_string())?;
-    let core = core(rp_id, rp_name, None);
-    let builder = core
-        .new_challenge_authenticate_builder(vec![credential], None)
-        .map_err(|error| error.to_string())?;
-    let (response, state) = core
-        .generate_challenge_authenticate(builder)
-        .map_err(|error| error.to_string())?;
-    wire_request_options(response, state, challenge)
+    wire_request_options(rp_id, rp_name, vec![credential], None, challenge)
 }
 
 /// Request options for a usernameless sign-in (PingOne's wire convention): no
@@ -162,23 +154,27 @@ pub(crate) fn usernameless_request_options(
     rp_id: &str,
     challenge: Option<Vec<u8>>,
 ) -> Result<(String, Value), String> {
-    let core = core(rp_id, "PingOne", None);
-    let builder = core
-        .new_challenge_authenticate_builder(Vec::new(), Some(UserVerificationPolicy::Required))
-        .map_err(|error| error.to_string())?;
-    let (response, state) = core
-        .generate_challenge_authenticate(builder)
-        .map_err(|error| error.to_string())?;
-    wire_request_options(response, state, challenge)
+    let verification = Some(UserVerificationPolicy::Required);
+    wire_request_options(rp_id, "PingOne", Vec::new(), verification, challenge)
 }
 
-/// Request options as PingOne sends them (JSON text, binary fields as signed-byte arrays) and
-/// the state to verify against, with `challenge` (if any) in place of the drawn one in both.
+/// Request options for `credentials` (none: any discoverable one) as PingOne sends them (JSON
+/// text, binary fields as signed-byte arrays) and the state to verify against, with
+/// `challenge` (if any) in place of the drawn one in both.
 fn wire_request_options(
-    mut response: RequestChallengeResponse,
-    state: impl serde::Serialize,
+    rp_id: &str,
+    rp_name: &str,
+    credentials: Vec<Credential>,
+    verification: Option<UserVerificationPolicy>,
     challenge: Option<Vec<u8>>,
 ) -> Result<(String, Value), String> {
+    let core = core(rp_id, rp_name, None);
+    let builder = core
+        .new_challenge_authenticate_builder(credentials, verification)
+        .map_err(|error| error.to_string())?;
+    let (mut response, state) = core
+        .generate_challenge_authenticate(builder)
+        .map_err(|error| error.to_string())?;
     let mut state = serde_json::to_value(&state).map_err(|error| error.to_string())?;
     if let Some(challenge) = challenge {
         state["challenge"] = Value::String(URL_SAFE_NO_PAD.encode(&challenge));

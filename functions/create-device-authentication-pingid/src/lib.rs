@@ -372,15 +372,14 @@ impl Input {
         }
     }
 
-    /// The PingOne request body.
-    fn request_body(&self, test_mode_allowed: bool) -> Result<Value, Error> {
-        let target = self.target(test_mode_allowed)?;
+    /// The PingOne request body for `target`, the inputs already found to agree.
+    fn body_for(&self, target: &Target<'_>) -> Value {
         let mut body = json!({});
         if let Some(user_id) = target.user_id() {
             body["user"] = json!({ "id": user_id });
         }
         let mut selected = Map::new();
-        match target {
+        match *target {
             Target::PolicyDefault(_) | Target::Usernameless => {}
             Target::Paired(_, id) => {
                 selected.insert("id".into(), json!(id));
@@ -434,7 +433,7 @@ impl Input {
         if !context.is_empty() {
             body["clientContext"] = Value::Object(context);
         }
-        Ok(body)
+        body
     }
 }
 
@@ -449,16 +448,16 @@ impl Handler for CreateDeviceAuthentication {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceAuthenticationOutput, Error> {
-        let test_mode_allowed = invocation.test_mode_allowed();
-        let body = input.request_body(test_mode_allowed)?;
+        let target = input.target(invocation.test_mode_allowed())?;
+        let body = input.body_for(&target);
         let pingone = invocation.pingone();
-        let Some(user_id) = input.target(test_mode_allowed)?.user_id() else {
+        let Some(user_id) = target.user_id() else {
             // Usernameless: nothing is sent and nobody's allowance is at stake before the
             // passkey names the user.
             let response = pingone.create_device_authentication(body).await?;
             return DeviceAuthenticationOutput::try_from(response);
         };
-        let sends = input.what_is_sent(invocation, test_mode_allowed).await?;
+        let sends = input.what_is_sent(invocation, &target).await?;
         // Both before PingOne is called: over a limit, nothing is sent and no code is checked.
         let limits = invocation.limits();
         if input.otp.is_some() {
@@ -491,13 +490,13 @@ impl Input {
     async fn what_is_sent(
         &self,
         invocation: &Invocation<'_>,
-        test_mode_allowed: bool,
+        target: &Target<'_>,
     ) -> Result<Option<Kind>, Error> {
         if self.otp.is_some() {
             return Ok(None);
         }
         let pingone = invocation.pingone();
-        match self.target(test_mode_allowed)? {
+        match *target {
             Target::OneTime {
                 user_id,
                 kind,
@@ -582,6 +581,13 @@ mod tests {
     use shared::Declared;
 
     use super::*;
+
+    impl Input {
+        /// The PingOne request body, or every disagreement of the inputs.
+        fn request_body(&self, test_mode_allowed: bool) -> Result<Value, Error> {
+            Ok(self.body_for(&self.target(test_mode_allowed)?))
+        }
+    }
 
     const ALICE: &str = "a11ce000-0000-4000-8000-000000000001";
     const DEVICE: &str = "a11ce000-0000-4000-8000-0000000000d2";
