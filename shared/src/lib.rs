@@ -18,6 +18,7 @@ pub mod legacy;
 pub mod limits;
 pub mod pingid;
 pub mod pingone;
+pub mod policy;
 pub mod schema;
 pub mod sdk;
 pub mod secrets;

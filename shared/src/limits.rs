@@ -227,6 +227,10 @@ pub trait Counters: Send + Sync {
 
     /// Takes one back off counter `id` (what was counted was not sent after all).
     fn give_back<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Adds one to counter `id` whatever it holds and answers the new count (a policy rule
+    /// decides what a count means, not the store).
+    fn add<'a>(&'a self, id: &'a str, expires_at: u64) -> BoxFuture<'a, Result<u32, Error>>;
 }
 
 /// The per-user limits of a process: the configured [`Limits`] over a [`Counters`] store.
@@ -305,6 +309,20 @@ impl UserLimits {
         outcome
     }
 
+    /// Counts one push request of `user_id` for the policy's limit-push-notifications rule, in
+    /// the fixed window of `window` holding now, and answers how many the window holds with
+    /// this one. Counted apart from the deployment's own push limit: the rule's window is the
+    /// policy's, and its levels escalate rather than refuse.
+    pub async fn count_push_request(&self, user_id: &str, window: Duration) -> Result<u32, Error> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let (start, end) = self::window(now, window);
+        let counter = format!("policy-push#{user_id}#{}#{start}", window.as_secs());
+        self.counters.add(&counter, end).await
+    }
+
     /// Gives `taken` back: PingOne sent nothing after all (an error, or a policy that asks the
     /// user to pick a device first). Best effort: a failure only leaves the unit spent.
     pub async fn give_back(&self, taken: Taken) {
@@ -362,6 +380,20 @@ impl Counters for MemoryCounters {
                 *count = count.saturating_sub(1);
             }
             Ok(())
+        })
+    }
+
+    fn add<'a>(&'a self, id: &'a str, expires_at: u64) -> BoxFuture<'a, Result<u32, Error>> {
+        Box::pin(async move {
+            let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            counters.retain(|_, (_, expires)| *expires > now);
+            let (count, _) = counters.entry(id.to_string()).or_insert((0, expires_at));
+            *count = count.saturating_add(1);
+            Ok(*count)
         })
     }
 }
@@ -445,6 +477,30 @@ impl Counters for DynamoCounters {
                 .await
                 .map(|_| ())
                 .map_err(|error| store_error(crate::sdk::failure(&error)))
+        })
+    }
+
+    fn add<'a>(&'a self, id: &'a str, expires_at: u64) -> BoxFuture<'a, Result<u32, Error>> {
+        use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+        Box::pin(async move {
+            let output = self
+                .client()
+                .update_item()
+                .table_name(&self.table)
+                .key("id", AttributeValue::S(id.to_string()))
+                .update_expression("ADD hits :one SET expiresAt = :expires")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+                .return_values(ReturnValue::UpdatedNew)
+                .send()
+                .await
+                .map_err(|error| store_error(crate::sdk::failure(&error)))?;
+            output
+                .attributes()
+                .and_then(|attributes| attributes.get("hits"))
+                .and_then(|hits| hits.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| store_error("UpdateItem answered no count".into()))
         })
     }
 }

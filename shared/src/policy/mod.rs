@@ -1,0 +1,177 @@
+//! PingID web authentication policy: the model ([`model`]), the document parser
+//! ([`document`]), the facts of a request ([`facts`]) and the evaluator ([`evaluate`]), which is
+//! pure: facts in, decision out. What costs a call (the document, the user's devices, the push
+//! counter) comes through ports; [`PolicyStore`] keeps the document.
+//!
+//! The store reads the document from a [`PolicySource`] on each evaluation (the source caches
+//! it like a secret), parses it only when its text changed, and keeps the last valid one: an
+//! invalid document is refused with every problem logged by path, and the previous document
+//! goes on serving. With no valid document at all the answer is `DENY` (fail closed).
+
+pub mod document;
+pub mod evaluate;
+pub mod facts;
+pub mod model;
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+pub use document::{InvalidDocument, parse};
+pub use evaluate::{Decision, Need, Outcome, evaluate};
+pub use facts::{Facts, Fetched, LastTransaction, MobileDevice};
+pub use model::{Action, Method, PolicySet};
+
+use crate::BoxFuture;
+use crate::error::Error;
+use crate::secrets::SecretCache;
+
+/// Where the policy document comes from.
+pub trait PolicySource: Send + Sync {
+    /// The document's text as the source holds it now.
+    fn text(&self) -> BoxFuture<'_, Result<Arc<str>, Error>>;
+}
+
+/// The document kept in a secret (Secrets Manager, or the local secrets file), through the
+/// process's secret cache: read at most once per TTL, and served stale while the store is down.
+pub struct SecretPolicy {
+    secrets: Arc<SecretCache>,
+    secret_id: String,
+}
+
+impl SecretPolicy {
+    /// The document in secret `secret_id`.
+    pub fn new(secrets: Arc<SecretCache>, secret_id: impl Into<String>) -> Self {
+        Self {
+            secrets,
+            secret_id: secret_id.into(),
+        }
+    }
+}
+
+impl PolicySource for SecretPolicy {
+    fn text(&self) -> BoxFuture<'_, Result<Arc<str>, Error>> {
+        Box::pin(async move {
+            let secret = self
+                .secrets
+                .get(&self.secret_id)
+                .await
+                .map_err(|e| Error::ConfigUnavailable(format!("the policy secret: {e}")))?;
+            Ok(secret.expose().clone())
+        })
+    }
+}
+
+/// The policy document of a process: the source, and the last valid document parsed from it.
+pub struct PolicyStore {
+    source: Box<dyn PolicySource>,
+    last: Mutex<Option<(Arc<str>, Arc<PolicySet>)>>,
+}
+
+/// Why no document could be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable(pub String);
+
+impl PolicyStore {
+    /// A store over `source`.
+    pub fn new(source: Box<dyn PolicySource>) -> Self {
+        Self {
+            source,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The document to evaluate with: the source's, when valid; otherwise the last valid one.
+    pub async fn current(&self) -> Result<Arc<PolicySet>, Unavailable> {
+        let text = match self.source.text().await {
+            Ok(text) => text,
+            Err(error) => {
+                tracing::warn!(code = error.code(), error = %error, "the policy document could not be read");
+                return self.last_valid("the policy document could not be read");
+            }
+        };
+        if let Some((kept, set)) = &*self.lock()
+            && (Arc::ptr_eq(kept, &text) || **kept == *text)
+        {
+            return Ok(set.clone());
+        }
+        match parse(&text) {
+            Ok(set) => {
+                let set = Arc::new(set);
+                *self.lock() = Some((text, set.clone()));
+                tracing::info!(
+                    policies = set.policies.len(),
+                    version = set.version,
+                    "policy document loaded"
+                );
+                Ok(set)
+            }
+            Err(InvalidDocument(problems)) => {
+                for problem in &problems {
+                    tracing::error!(
+                        field = %problem.field,
+                        problem = %problem.problem,
+                        "the policy document is invalid; the last valid one stays in force"
+                    );
+                }
+                self.last_valid("the policy document is invalid")
+            }
+        }
+    }
+
+    fn last_valid(&self, why: &str) -> Result<Arc<PolicySet>, Unavailable> {
+        self.lock()
+            .as_ref()
+            .map(|(_, set)| set.clone())
+            .ok_or_else(|| Unavailable(why.to_string()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Arc<str>, Arc<PolicySet>)>> {
+        self.last.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The user's PingID app devices in PingOne's device list (`_embedded.devices`): type
+/// `MOBILE`, with `os.type`, `os.version` and the last `location` the app reported
+/// (`latitude`, `longitude`, `updatedAt`). [I] PingOne documents `os` on mobile devices; the
+/// location is what the PingID app reports to PingID for its office rules, and a tenant whose
+/// answers carry none leaves office conditions unknown (failing closed).
+pub fn mobile_devices(list: &Value) -> Vec<MobileDevice> {
+    let devices = list
+        .pointer("/_embedded/devices")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    devices
+        .iter()
+        .filter(|device| device.get("type").and_then(Value::as_str) == Some("MOBILE"))
+        .filter(|device| {
+            device.get("status").and_then(Value::as_str) != Some("ACTIVATION_REQUIRED")
+        })
+        .map(|device| MobileDevice {
+            os: device
+                .pointer("/os/type")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            version: device
+                .pointer("/os/version")
+                .and_then(Value::as_str)
+                .and_then(model::Version::parse),
+            location: device.get("location").and_then(|location| {
+                let at = model::Location::new(
+                    location.get("latitude")?.as_f64()?,
+                    location.get("longitude")?.as_f64()?,
+                )?;
+                let updated = location.get("updatedAt")?.as_str()?;
+                let when = aws_smithy_types::DateTime::from_str(
+                    updated,
+                    aws_smithy_types::date_time::Format::DateTime,
+                )
+                .ok()?;
+                Some((at, u64::try_from(when.secs()).ok()?))
+            }),
+        })
+        .collect()
+}
