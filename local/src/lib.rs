@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
@@ -55,6 +55,7 @@ pub fn capabilities() -> Vec<Arc<dyn Capability>> {
         Arc::new(update_user_mfa_enabled::UpdateUserMfaEnabled),
         Arc::new(read_device_authentication_policy::ReadDeviceAuthenticationPolicy),
         Arc::new(validate_assertion_device_authentication::ValidateAssertionDeviceAuthentication),
+        Arc::new(eval_policy_pingid::EvalPolicy),
     ]
 }
 
@@ -78,6 +79,9 @@ pub struct LocalConfig {
     pub api_token: String,
     /// The local secrets file (the demo tenant's connection).
     pub secrets_file: PathBuf,
+    /// The PingID policy document `evalPolicyPingID` evaluates (read at each call, so edits
+    /// apply at once).
+    pub policy_file: PathBuf,
     /// The simulator's settings.
     pub sim: SimConfig,
     /// Per-user limits instead of those of the environment (`PINGID_LIMIT_*`) or the defaults:
@@ -92,6 +96,7 @@ impl Default for LocalConfig {
             sim_addr: SocketAddr::from(([127, 0, 0, 1], 3001)),
             api_token: DEFAULT_API_TOKEN.to_string(),
             secrets_file: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/secrets.json")),
+            policy_file: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/policy.json")),
             sim: SimConfig::default(),
             limits: None,
         }
@@ -148,6 +153,7 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
     let settings = Settings {
         secrets_file: Some(config.secrets_file.clone()),
         pingone_base_url: Some(sim.base_url()),
+        policy_file: Some(config.policy_file.clone()),
         ..Settings::from_env()?
     };
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
@@ -190,6 +196,8 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
         .fallback(not_found)
         .with_state(gateway);
     let server = tokio::spawn(async move {
+        // The connection's address is the source IP a policy evaluation falls back to.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "local gateway stopped");
         }
@@ -209,6 +217,7 @@ async fn not_found() -> Response {
 
 async fn call_capability(
     State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(capability_id): Path<String>,
     method: Method,
     headers: HeaderMap,
@@ -221,12 +230,14 @@ async fn call_capability(
         &method,
         &headers,
         body,
+        peer,
     )
     .await
 }
 
 async fn call_legacy_capability(
     State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(capability_id): Path<String>,
     method: Method,
     headers: HeaderMap,
@@ -240,6 +251,7 @@ async fn call_legacy_capability(
         &method,
         &headers,
         body,
+        peer,
     )
     .await
 }
@@ -251,13 +263,21 @@ async fn serve(
     method: &Method,
     headers: &HeaderMap,
     body: Body,
+    peer: SocketAddr,
 ) -> Response {
     let correlation_id = uuid::Uuid::new_v4().to_string();
     let reply = match gateway.admit(capabilities, capability_id, method, headers) {
         Err(error) => Reply::from_error(&error, &correlation_id),
         Ok(capability) => match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
             Ok(bytes) => {
-                dispatch(capability.as_ref(), &gateway.ports, &bytes, &correlation_id).await
+                dispatch(
+                    capability.as_ref(),
+                    &gateway.ports,
+                    &bytes,
+                    &correlation_id,
+                    Some(peer.ip()),
+                )
+                .await
             }
             Err(_) => {
                 let error = Error::PayloadTooLarge {

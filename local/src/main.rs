@@ -1,6 +1,7 @@
 //! `pingid-local`: the local stack (`make run`). Settings from the environment:
 //! `PINGID_LOCAL_ADDR` (127.0.0.1:3000), `PINGID_SIM_ADDR` (127.0.0.1:3001),
-//! `PINGID_LOCAL_TOKEN` (local-dev-token), `PINGID_SECRETS_FILE` (local/secrets.json).
+//! `PINGID_LOCAL_TOKEN` (local-dev-token), `PINGID_SECRETS_FILE` (local/secrets.json),
+//! `PINGID_POLICY_FILE` (local/policy.json, the demo policy document).
 
 use anyhow::Context;
 use pingid_local::{LocalConfig, start};
@@ -24,6 +25,9 @@ async fn main() -> anyhow::Result<()> {
         secrets_file: env("PINGID_SECRETS_FILE")
             .map(Into::into)
             .unwrap_or(defaults.secrets_file),
+        policy_file: env("PINGID_POLICY_FILE")
+            .map(Into::into)
+            .unwrap_or(defaults.policy_file),
         sim: defaults.sim,
         limits: None,
     };

@@ -51,6 +51,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     (
         "authenticate",
         &[
+            "evalPolicyPingID",
             "readUser",
             "readUserMFAEnabled",
             "readAllDevicesPingID",

@@ -7,6 +7,7 @@
 //! budget, answer with the output or the error body.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use crate::error::{Error, FieldProblem};
 use crate::legacy::LegacyPorts;
 use crate::limits::{OneTimeDestinations, UserLimits};
 use crate::pingone::{PingOne, PingOneCalls};
+use crate::policy::PolicyStore;
 use crate::schema::{Declared, Documented, Schema};
 
 /// What handlers call out to, built once per process and shared by every invocation.
@@ -42,6 +44,9 @@ pub struct Ports {
     pub limits: UserLimits,
     /// Where one-time devices may send passcodes (`PINGID_ONE_TIME_DESTINATIONS`).
     pub one_time_destinations: OneTimeDestinations,
+    /// The PingID policy document (`PINGID_POLICY_SECRET_ID`); `None` where no function of the
+    /// process evaluates policy.
+    pub policies: Option<Arc<PolicyStore>>,
 }
 
 /// Where a call came from, for the few decisions that depend on who could have sent it.
@@ -60,6 +65,7 @@ pub struct Invocation<'a> {
     deadline: Deadline,
     correlation_id: &'a str,
     origin: Origin,
+    source_ip: Option<IpAddr>,
 }
 
 impl<'a> Invocation<'a> {
@@ -75,7 +81,25 @@ impl<'a> Invocation<'a> {
             deadline: Deadline::after(ports.budget),
             correlation_id,
             origin,
+            source_ip: None,
         }
+    }
+
+    /// The same call, made from `source_ip` (the connection's address as API Gateway or the
+    /// local gateway saw it; never a header the caller could write).
+    pub fn with_source_ip(mut self, source_ip: Option<IpAddr>) -> Self {
+        self.source_ip = source_ip;
+        self
+    }
+
+    /// The address the request came from, when it came over HTTP.
+    pub fn source_ip(&self) -> Option<IpAddr> {
+        self.source_ip
+    }
+
+    /// The policy document's store.
+    pub fn policies(&self) -> Option<&PolicyStore> {
+        self.ports.policies.as_deref()
     }
 
     /// Whether this call may create a device that is `ACTIVE` at once (no pairing passcode to
@@ -244,14 +268,26 @@ impl Reply {
 
 /// Runs one call of `capability` on a raw request body: JSON parse, schema validation, the
 /// handler within the time budget. Never panics on input; every outcome is a [`Reply`].
+/// `source_ip` is the connection's address as the front end saw it.
 pub async fn dispatch(
     capability: &dyn Capability,
     ports: &Ports,
     body: &[u8],
     correlation_id: &str,
+    source_ip: Option<IpAddr>,
 ) -> Reply {
     match parse_body(body) {
-        Ok(request) => dispatch_json(capability, ports, request, correlation_id, Origin::Api).await,
+        Ok(request) => {
+            run(
+                capability,
+                ports,
+                request,
+                correlation_id,
+                Origin::Api,
+                source_ip,
+            )
+            .await
+        }
         Err(error) => finish(capability, Err(error), 0, correlation_id),
     }
 }
@@ -264,10 +300,21 @@ pub async fn dispatch_json(
     correlation_id: &str,
     origin: Origin,
 ) -> Reply {
+    run(capability, ports, request, correlation_id, origin, None).await
+}
+
+async fn run(
+    capability: &dyn Capability,
+    ports: &Ports,
+    request: Value,
+    correlation_id: &str,
+    origin: Origin,
+    source_ip: Option<IpAddr>,
+) -> Reply {
     let started = std::time::Instant::now();
     let outcome = async {
         let properties = capability.schema().validate(&request)?;
-        let invocation = Invocation::from(ports, correlation_id, origin);
+        let invocation = Invocation::from(ports, correlation_id, origin).with_source_ip(source_ip);
         // Backstop: the PingOne client already ends each call at the deadline.
         tokio::time::timeout_at(
             invocation.deadline().instant(),

@@ -19,6 +19,8 @@
 //! | `PINGID_LIMITS_TABLE` | DynamoDB table of the per-user counters ([`crate::limits`]) | unset: per-process counters |
 //! | `PINGID_LIMIT_PUSHES`, `PINGID_LIMIT_SMS_VOICE`, `PINGID_LIMIT_EMAILS`, `PINGID_LIMIT_OTP_CHECKS` | per-user limits, `<count>/<seconds>` or `off` | `3/300`, `5/3600`, `10/3600`, `10/900` |
 //! | `PINGID_ONE_TIME_DESTINATIONS` | where one-time devices may send: `profile`, `any` or `off` | `profile` |
+//! | `PINGID_POLICY_SECRET_ID` | secret holding the PingID policy document ([`crate::policy`]); set for `evalPolicyPingID` | unset |
+//! | `PINGID_POLICY_FILE` | read the policy document from this file instead (local runs; edits apply at once) | unset |
 //! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
 //! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, … | the AWS SDK's own variables ([`crate::sdk`]) | Lambda's |
 
@@ -35,6 +37,7 @@ use crate::limits::{
     Counters, DynamoCounters, Kind, Limit, Limits, MemoryCounters, OneTimeDestinations, UserLimits,
 };
 use crate::pingone::{PingOneClient, Region};
+use crate::policy::{FilePolicy, PolicyStore, SecretPolicy};
 use crate::sdk::AwsSettings;
 use crate::secrets::{
     DEFAULT_STALE_LIMIT, MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager,
@@ -77,6 +80,10 @@ pub struct Settings {
     pub limits: Limits,
     /// DynamoDB table of the per-user counters.
     pub limits_table: Option<String>,
+    /// Id of the secret holding the PingID policy document.
+    pub policy_secret_id: Option<String>,
+    /// A file holding the policy document, instead of the secret (local runs).
+    pub policy_file: Option<PathBuf>,
     /// Where one-time devices may send.
     pub one_time_destinations: OneTimeDestinations,
     /// What the AWS SDK's loader is told rather than left to find ([`crate::sdk`]).
@@ -101,6 +108,8 @@ impl Default for Settings {
             allow_active_from_events: false,
             allow_test_mode: false,
             api_tokens_secret_id: None,
+            policy_secret_id: None,
+            policy_file: None,
             limits: Limits::default(),
             limits_table: None,
             one_time_destinations: OneTimeDestinations::default(),
@@ -201,6 +210,8 @@ impl Settings {
                 }
             },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
+            policy_secret_id: non_empty("PINGID_POLICY_SECRET_ID"),
+            policy_file: non_empty("PINGID_POLICY_FILE").map(PathBuf::from),
             limits: {
                 let mut limits = defaults.limits;
                 for kind in Kind::ALL {
@@ -271,7 +282,7 @@ impl Settings {
         let legacy = match &self.properties_secret_id {
             None => None,
             Some(secret_id) => Some(LegacyPorts {
-                properties: Arc::new(SecretProperties::new(secrets, secret_id.clone())),
+                properties: Arc::new(SecretProperties::new(secrets.clone(), secret_id.clone())),
                 used: self.used_once(aws.as_ref())?,
                 return_url: self.legacy_return_url.clone(),
                 return_hosts: self.legacy_return_hosts.clone(),
@@ -286,6 +297,15 @@ impl Settings {
             allow_test_mode: self.allow_test_mode,
             limits: UserLimits::new(self.limits, self.counters(aws.as_ref())?),
             one_time_destinations: self.one_time_destinations,
+            policies: match (&self.policy_file, &self.policy_secret_id) {
+                (Some(path), _) => Some(Arc::new(PolicyStore::new(Box::new(FilePolicy::new(
+                    path.clone(),
+                ))))),
+                (None, Some(secret_id)) => Some(Arc::new(PolicyStore::new(Box::new(
+                    SecretPolicy::new(secrets.clone(), secret_id.clone()),
+                )))),
+                (None, None) => None,
+            },
         })
     }
 

@@ -207,6 +207,7 @@ impl<'a> Function<'a> {
                         event.body,
                         event.is_base64_encoded,
                         &correlation_id,
+                        event.request_context.identity.source_ip.as_deref(),
                     )
                     .await;
                 return Ok(rest_response(&reply, &correlation_id));
@@ -218,6 +219,7 @@ impl<'a> Function<'a> {
                         event.body,
                         event.is_base64_encoded,
                         &correlation_id,
+                        event.request_context.http.source_ip.as_deref(),
                     )
                     .await;
                 return Ok(http_response(&reply, &correlation_id));
@@ -340,6 +342,7 @@ impl<'a> Function<'a> {
         body: Option<String>,
         is_base64_encoded: bool,
         correlation_id: &str,
+        source_ip: Option<&str>,
     ) -> Reply {
         if !method.eq_ignore_ascii_case("POST") {
             let error = Error::MethodNotAllowed(truncate_method(method));
@@ -349,7 +352,17 @@ impl<'a> Function<'a> {
             Ok(body) => body,
             Err(error) => return Reply::from_error(&error, correlation_id),
         };
-        dispatch(self.capability, self.ports, &body, correlation_id).await
+        // API Gateway's own record of the connection; never `X-Forwarded-For`, which the
+        // caller writes.
+        let source_ip = source_ip.and_then(|ip| ip.parse().ok());
+        dispatch(
+            self.capability,
+            self.ports,
+            &body,
+            correlation_id,
+            source_ip,
+        )
+        .await
     }
 }
 
@@ -657,6 +670,7 @@ mod tests {
             allow_test_mode: false,
             limits: crate::limits::UserLimits::in_memory(Default::default()),
             one_time_destinations: Default::default(),
+            policies: None,
         };
         let function = Function {
             capability: &EnrollEmail,

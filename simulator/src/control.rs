@@ -147,19 +147,43 @@ async fn app_code(
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AppBody {
-    push_enabled: bool,
+    push_enabled: Option<bool>,
+    os_version: Option<String>,
+    /// `{"latitude", "longitude"}`, or `null`: the app stops reporting where the phone is.
+    #[serde(default, deserialize_with = "some")]
+    location: Option<Option<AppLocation>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppLocation {
+    latitude: f64,
+    longitude: f64,
+}
+
+/// A present field, `null` included, as `Some` (absent stays `None`).
+fn some<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// `POST /_sim/app/{deviceId}` `{"pushEnabled": false}`: the phone stops taking pushes (switched
 /// off in the app, or out of reach); authentications then ask for the app's code instead.
+/// `"osVersion": "15.7"` changes the OS version the app reports, and `"location":
+/// {"latitude", "longitude"}` (or `null`) where the phone is; each field is optional.
 async fn set_app(
     State(state): State<SharedState>,
     Path(device_id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let AppBody { push_enabled } = json_body(&body)?;
+    let AppBody {
+        push_enabled,
+        os_version,
+        location,
+    } = json_body(&body)?;
     let mut store = lock(&state.tenant.devices);
     let device = store
         .by_user
@@ -169,10 +193,24 @@ async fn set_app(
     match device.map(|device| &mut device.kind) {
         Some(DeviceKind::Mobile {
             push_enabled: enabled,
+            os_version: version,
+            location: at,
             ..
         }) => {
-            *enabled = push_enabled;
-            Ok(Json(json!({ "pushEnabled": push_enabled })))
+            if let Some(push_enabled) = push_enabled {
+                *enabled = push_enabled;
+            }
+            if let Some(os_version) = os_version {
+                *version = os_version;
+            }
+            if let Some(location) = location {
+                *at = location.map(|l| (l.latitude, l.longitude));
+            }
+            Ok(Json(json!({
+                "pushEnabled": *enabled,
+                "osVersion": *version,
+                "location": at.map(|(latitude, longitude)| json!({ "latitude": latitude, "longitude": longitude })),
+            })))
         }
         _ => Err(ApiError::not_found("No PingID app device has this id.")),
     }

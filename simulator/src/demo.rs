@@ -41,6 +41,10 @@ pub const CLIENT_SECRET: &str = "local-worker-secret";
 
 /// alice: username `alice`, alice@example.com, +15555550101, Alice Anders; MFA enabled.
 pub const ALICE_ID: &str = "a11ce000-0000-4000-8000-000000000001";
+/// The iOS version alice's iPhone reports.
+pub const ALICE_IPHONE_OS_VERSION: &str = "17.4";
+/// Where alice's iPhone is: the demo policy's office "Berlin HQ" (`local/policy.json`).
+pub const BERLIN_HQ: (f64, f64) = (52.5200, 13.4050);
 /// alice's PingID mobile app (type MOBILE, push enabled): her default device.
 pub const ALICE_MOBILE_DEVICE_ID: &str = "a11ce000-0000-4000-8000-0000000000d1";
 /// alice's SMS device on [`ALICE_PHONE`].
@@ -178,6 +182,8 @@ pub(crate) fn tenant() -> Tenant {
                     push_enabled: true,
                     model: "iPhone 15".into(),
                     os: "iOS".into(),
+                    os_version: ALICE_IPHONE_OS_VERSION.into(),
+                    location: Some(BERLIN_HQ),
                     otp_secret: ALICE_APP_SECRET.to_vec(),
                 },
             ),

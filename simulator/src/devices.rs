@@ -980,6 +980,8 @@ pub(crate) fn claim_pairing_key(
             push_enabled: true,
             model,
             os: os.unwrap_or_else(|| "iOS".into()),
+            os_version: "17.4".into(),
+            location: None,
             otp_secret: rand::random::<[u8; 20]>().to_vec(),
         },
         status: DeviceStatus::Active,
@@ -1079,12 +1081,21 @@ pub(crate) fn device_json(state: &AppState, user: &User, device: &Device) -> Val
             push_enabled,
             model,
             os,
+            os_version,
+            location,
             ..
         } => {
             body["application"] = json!({ "id": application_id });
             body["pushEnabled"] = json!(push_enabled);
             body["model"] = json!({ "name": model });
-            body["os"] = json!({ "type": os });
+            body["os"] = json!({ "type": os, "version": os_version });
+            if let Some((latitude, longitude)) = location {
+                body["location"] = json!({
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "updatedAt": rfc3339(state.clock.now()),
+                });
+            }
         }
         DeviceKind::Sms { phone } | DeviceKind::Voice { phone } => body["phone"] = json!(phone),
         DeviceKind::Email { email } => body["email"] = json!(email),

@@ -105,6 +105,11 @@ pub(crate) enum DeviceKind {
         push_enabled: bool,
         model: String,
         os: String,
+        /// The OS version the app reports (`os.version`): policies' mobile OS rule reads it.
+        os_version: String,
+        /// Where the phone is (latitude, longitude), when the app may report it: policies'
+        /// office rules read it. `[I]` The app reports it continuously, so it is always fresh.
+        location: Option<(f64, f64)>,
         /// The secret behind the passcode the app shows (RFC 6238), agreed at pairing: the
         /// code a user may type instead of approving a push ("Use Code").
         otp_secret: Vec<u8>,

@@ -60,6 +60,7 @@ const COLD_START: &[(&str, &str)] = &[
     ("set-device-order", "set-device-order.rest.json"),
     ("read-user", "read-user.rest.json"),
     ("read-user-mfa-enabled", "read-user-mfa-enabled.rest.json"),
+    ("eval-policy-pingid", "eval-policy-pingid.rest.json"),
     (
         "update-user-mfa-enabled",
         "update-user-mfa-enabled.rest.json",

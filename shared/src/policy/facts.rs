@@ -74,3 +74,74 @@ pub struct MobileDevice {
 pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     ip.to_canonical()
 }
+
+/// An IPv4 or IPv6 address, canonical.
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    text.trim().parse().ok().map(canonical_ip)
+}
+
+/// A moment as flows write it: RFC 3339 (`2027-01-15T08:00:00Z`), or a number of
+/// milliseconds since the epoch (what a JavaScript `Date.now()` gives, and DaVinci's
+/// timestamps), in seconds since the epoch.
+pub fn parse_timestamp(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse::<u64>().ok().map(|millis| millis / 1000);
+    }
+    let at =
+        aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
+            .ok()?;
+    u64::try_from(at.secs()).ok()
+}
+
+impl LastTransaction {
+    /// The last transaction a flow keeps for this browser and user (its `policyRecentPingOneCookie`):
+    /// a JSON object, as text or base64url, with `authTimestamp`, and optionally `ip`,
+    /// `authMethod` and `location` (`"latitude,longitude"`). [I] PingOne's own cookie is not
+    /// public; this is the shape the README asks a flow to keep, one per user, so two users
+    /// of one browser never read each other's.
+    pub fn from_cookie(text: &str) -> Result<LastTransaction, String> {
+        use base64::Engine;
+        let text = text.trim();
+        let decoded;
+        let json = if text.starts_with('{') {
+            text
+        } else {
+            decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(text.trim_end_matches('='))
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or("is neither a JSON object nor base64url of one")?;
+            &decoded
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|_| "is not a JSON object".to_string())?;
+        let text = |key: &str| value.get(key).and_then(serde_json::Value::as_str);
+        let at = match value.get("authTimestamp") {
+            Some(serde_json::Value::Number(n)) => n.as_u64().map(|millis| millis / 1000),
+            Some(serde_json::Value::String(s)) => parse_timestamp(s),
+            _ => None,
+        }
+        .ok_or("needs authTimestamp (RFC 3339, or milliseconds since the epoch)")?;
+        let ip = match text("ip") {
+            None => None,
+            Some(ip) => Some(parse_ip(ip).ok_or("has an ip that is no IP address")?),
+        };
+        let method = match text("authMethod") {
+            None => None,
+            Some(name) => Some(Method::parse(name).ok_or("has an authMethod Ping does not have")?),
+        };
+        let location = match text("location") {
+            None => None,
+            Some(at) => Some(
+                Location::parse(at).ok_or("has a location that is not \"latitude,longitude\"")?,
+            ),
+        };
+        Ok(LastTransaction {
+            at,
+            ip,
+            method,
+            location,
+        })
+    }
+}

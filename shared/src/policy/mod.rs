@@ -64,6 +64,36 @@ impl PolicySource for SecretPolicy {
     }
 }
 
+/// The document in a file, read at each evaluation so that edits apply at once (local runs:
+/// `PINGID_POLICY_FILE`).
+pub struct FilePolicy {
+    path: std::path::PathBuf,
+}
+
+impl FilePolicy {
+    /// The document in `path`.
+    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+}
+
+impl PolicySource for FilePolicy {
+    fn text(&self) -> BoxFuture<'_, Result<Arc<str>, Error>> {
+        Box::pin(async move {
+            tokio::fs::read_to_string(&self.path)
+                .await
+                .map(Arc::from)
+                .map_err(|e| {
+                    Error::ConfigUnavailable(format!(
+                        "cannot read {}: {}",
+                        self.path.display(),
+                        e.kind()
+                    ))
+                })
+        })
+    }
+}
+
 /// The policy document of a process: the source, and the last valid document parsed from it.
 pub struct PolicyStore {
     source: Box<dyn PolicySource>,

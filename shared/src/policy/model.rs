@@ -191,24 +191,27 @@ impl Method {
         Method::NumberMatching,
     ];
 
+    /// Every method's name, in the order of [`Method::ALL`].
+    pub const NAMES: [&'static str; 14] = [
+        "SWIPE",
+        "FINGERPRINT",
+        "SMS",
+        "VOICE",
+        "YUBIKEY",
+        "EMAIL",
+        "OTP",
+        "DESKTOP",
+        "RESCUE",
+        "WEBAUTHN",
+        "WEBAUTHN_PLATFORM",
+        "OATHTOKEN",
+        "AUTHENTICATOR_APP",
+        "NUMBER_MATCHING",
+    ];
+
     /// The policy API's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Method::Swipe => "SWIPE",
-            Method::Fingerprint => "FINGERPRINT",
-            Method::Sms => "SMS",
-            Method::Voice => "VOICE",
-            Method::Yubikey => "YUBIKEY",
-            Method::Email => "EMAIL",
-            Method::Otp => "OTP",
-            Method::Desktop => "DESKTOP",
-            Method::Rescue => "RESCUE",
-            Method::Webauthn => "WEBAUTHN",
-            Method::WebauthnPlatform => "WEBAUTHN_PLATFORM",
-            Method::OathToken => "OATHTOKEN",
-            Method::AuthenticatorApp => "AUTHENTICATOR_APP",
-            Method::NumberMatching => "NUMBER_MATCHING",
-        }
+        Method::NAMES[self as usize]
     }
 
     /// The method of a policy API name.

@@ -16,7 +16,7 @@ use super::*;
 
 /// "Now" in every case: cases give times as minutes before it.
 const NOW: u64 = 1_800_000_000;
-const DEMO: &str = include_str!("../../fixtures/policy/demo.json");
+const DEMO: &str = include_str!("../../../local/policy.json");
 const CASES: &str = include_str!("../../fixtures/policy/cases.json");
 const INVALID: &str = include_str!("../../fixtures/policy/invalid.json");
 

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 /// Binary name of each capability id.
 pub const FUNCTIONS: &[(&str, &str)] = &[
     ("readAllDevicesPingID", "read-all-devices-pingid"),
+    ("evalPolicyPingID", "eval-policy-pingid"),
     (
         "createDeviceAuthenticationPingID",
         "create-device-authentication-pingid",
@@ -81,8 +82,13 @@ pub struct Stack {
     pub limits_table: String,
     /// The API's bearer tokens (`DEMO_API_TOKEN` and a second one, as during a rotation).
     pub api_tokens_arn: String,
+    /// The PingID policy document's secret (the demo document, `local/policy.json`).
+    pub policy_arn: String,
     http: reqwest::Client,
 }
+
+/// The demo tenant's policy document, as `make run` serves it.
+pub const DEMO_POLICY: &str = include_str!("../../../local/policy.json");
 
 impl Stack {
     /// Starts the simulator and moto, and stores the demo tenant's connection secret.
@@ -121,6 +127,10 @@ impl Stack {
             .create_id_table("pingid-limits")
             .await
             .expect("table created");
+        let policy_arn = moto
+            .create_secret("pingid/policy", DEMO_POLICY)
+            .await
+            .expect("policy stored");
         let tokens = json!({"tokens": {
             "davinci-2026-11": DEMO_API_TOKEN,
             "davinci-2027-05": "next-davinci-token-0123456789abcdefghijklmnopqrst",
@@ -137,6 +147,7 @@ impl Stack {
             used_once_table,
             limits_table,
             api_tokens_arn,
+            policy_arn,
             http: shared::http::bare_builder()
                 .build()
                 .expect("the client builds"),
@@ -152,6 +163,7 @@ impl Stack {
         env.push(("PINGID_USED_ONCE_TABLE", self.used_once_table.clone()));
         env.push(("PINGID_LIMITS_TABLE", self.limits_table.clone()));
         env.push(("PINGID_API_TOKENS_SECRET_ID", self.api_tokens_arn.clone()));
+        env.push(("PINGID_POLICY_SECRET_ID", self.policy_arn.clone()));
         env
     }
 
