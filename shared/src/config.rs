@@ -20,6 +20,7 @@
 //! | `PINGID_LIMIT_PUSHES`, `PINGID_LIMIT_SMS_VOICE`, `PINGID_LIMIT_EMAILS`, `PINGID_LIMIT_OTP_CHECKS` | per-user limits, `<count>/<seconds>` or `off` | `3/300`, `5/3600`, `10/3600`, `10/900` |
 //! | `PINGID_ONE_TIME_DESTINATIONS` | where one-time devices may send: `profile`, `any` or `off` | `profile` |
 //! | `PINGID_POLICY_SECRET_ID` | secret holding the PingID policy document ([`crate::policy`]); set for `evalPolicyPingID` | unset |
+//! | `PINGID_POLICY_SOURCE` | `secret`: the document is the policy secret's; `pingid`: read from the legacy tenant's PingID policy API with the properties file (the policy secret, if set, adds its `countryIpRanges`) | `secret` |
 //! | `PINGID_POLICY_FILE` | read the policy document from this file instead (local runs; edits apply at once) | unset |
 //! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
 //! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, … | the AWS SDK's own variables ([`crate::sdk`]) | Lambda's |
@@ -36,8 +37,13 @@ use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretPropertie
 use crate::limits::{
     Counters, DynamoCounters, Kind, Limit, Limits, MemoryCounters, OneTimeDestinations, UserLimits,
 };
+use crate::pingid::PingIdClient;
 use crate::pingone::{PingOneClient, Region};
-use crate::policy::{FilePolicy, PolicyStore, SecretPolicy};
+use crate::policy::{FilePolicy, PingIdPolicy, PolicySource, PolicyStore, SecretPolicy};
+
+/// The longest a read of the PingID policy API may take: an evaluation waiting on it still
+/// answers within its budget (from the last valid document, when the read fails).
+const POLICY_READ_BUDGET: Duration = Duration::from_secs(2);
 use crate::sdk::AwsSettings;
 use crate::secrets::{
     DEFAULT_STALE_LIMIT, MAX_TTL, SecretCache, SecretSource, SecretsFile, SecretsManager,
@@ -84,6 +90,8 @@ pub struct Settings {
     pub policy_secret_id: Option<String>,
     /// A file holding the policy document, instead of the secret (local runs).
     pub policy_file: Option<PathBuf>,
+    /// Whether the policy document is read from the PingID policy API (legacy tenants).
+    pub policy_from_pingid: bool,
     /// Where one-time devices may send.
     pub one_time_destinations: OneTimeDestinations,
     /// What the AWS SDK's loader is told rather than left to find ([`crate::sdk`]).
@@ -110,6 +118,7 @@ impl Default for Settings {
             api_tokens_secret_id: None,
             policy_secret_id: None,
             policy_file: None,
+            policy_from_pingid: false,
             limits: Limits::default(),
             limits_table: None,
             one_time_destinations: OneTimeDestinations::default(),
@@ -212,6 +221,15 @@ impl Settings {
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
             policy_secret_id: non_empty("PINGID_POLICY_SECRET_ID"),
             policy_file: non_empty("PINGID_POLICY_FILE").map(PathBuf::from),
+            policy_from_pingid: match non_empty("PINGID_POLICY_SOURCE").as_deref() {
+                None | Some("secret") => false,
+                Some("pingid") => true,
+                Some(_) => {
+                    return Err(Error::ConfigUnavailable(
+                        "PINGID_POLICY_SOURCE must be secret or pingid".into(),
+                    ));
+                }
+            },
             limits: {
                 let mut limits = defaults.limits;
                 for kind in Kind::ALL {
@@ -289,6 +307,7 @@ impl Settings {
                 allow_inline_properties: self.allow_inline_properties,
             }),
         };
+        let policies = self.policies(&secrets, legacy.as_ref())?;
         Ok(Ports {
             pingone: Arc::new(pingone),
             budget: self.budget,
@@ -297,16 +316,43 @@ impl Settings {
             allow_test_mode: self.allow_test_mode,
             limits: UserLimits::new(self.limits, self.counters(aws.as_ref())?),
             one_time_destinations: self.one_time_destinations,
-            policies: match (&self.policy_file, &self.policy_secret_id) {
-                (Some(path), _) => Some(Arc::new(PolicyStore::new(Box::new(FilePolicy::new(
-                    path.clone(),
-                ))))),
-                (None, Some(secret_id)) => Some(Arc::new(PolicyStore::new(Box::new(
-                    SecretPolicy::new(secrets.clone(), secret_id.clone()),
-                )))),
-                (None, None) => None,
-            },
+            policies,
         })
+    }
+
+    /// The policy document's source: a file (local runs), the PingID policy API of a legacy
+    /// tenant (`PINGID_POLICY_SOURCE=pingid`, with the properties secret; the policy secret, if
+    /// any, gives its country table), or the policy secret.
+    fn policies(
+        &self,
+        secrets: &Arc<SecretCache>,
+        legacy: Option<&LegacyPorts>,
+    ) -> Result<Option<Arc<PolicyStore>>, Error> {
+        let secret = |id: &String| -> Box<dyn PolicySource> {
+            Box::new(SecretPolicy::new(secrets.clone(), id.clone()))
+        };
+        let source: Box<dyn PolicySource> = match (&self.policy_file, self.policy_from_pingid) {
+            (Some(path), _) => Box::new(FilePolicy::new(path.clone())),
+            (None, true) => {
+                let legacy = legacy.ok_or_else(|| {
+                    Error::ConfigUnavailable(
+                        "PINGID_POLICY_SOURCE=pingid needs PINGID_PROPERTIES_SECRET_ID".into(),
+                    )
+                })?;
+                Box::new(PingIdPolicy::new(
+                    legacy.properties.clone(),
+                    PingIdClient::new(PingIdClient::default_http()?),
+                    self.secret_ttl,
+                    POLICY_READ_BUDGET.min(self.budget),
+                    self.policy_secret_id.as_ref().map(secret),
+                ))
+            }
+            (None, false) => match &self.policy_secret_id {
+                Some(id) => secret(id),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(Arc::new(PolicyStore::new(source))))
     }
 
     /// The per-user counters: the DynamoDB table when one is configured, else this process's

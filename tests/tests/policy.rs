@@ -310,3 +310,46 @@ async fn with_no_valid_document_every_request_is_denied_and_inputs_are_checked_f
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_legacy_tenant_can_keep_its_policy_in_pingid_and_the_country_table_in_the_secret() {
+    let stack = Stack::start().await;
+    let from_secret = stack.function(EVAL).await;
+    let from_pingid = stack
+        .function_with(EVAL, &[("PINGID_POLICY_SOURCE", "pingid".to_string())])
+        .await;
+    let request = json!({
+        "userId": demo::ALICE_ID, "ip": "192.0.2.9", "applicationId": "wiki", "groups": [],
+    });
+
+    // The demo document (the secret) denies a sign-in from KP
+    let decision = ok(&from_secret.call(request.clone()).await);
+    assert_eq!(decision["action"], "DENY", "{decision}");
+
+    // The legacy org's policy set in PingID (the simulator's: one default policy, no country
+    // rule) authenticates it, twice from one read of the policy API
+    for _ in 0..2 {
+        let decision = ok(&from_pingid.call(request.clone()).await);
+        assert_eq!(decision["action"], "AUTHENTICATE", "{decision}");
+        assert_eq!(decision["matchedPolicy"], "Default Policy");
+        assert_eq!(
+            decision["allowedMethods"],
+            json!([
+                "SWIPE",
+                "SMS",
+                "VOICE",
+                "EMAIL",
+                "OTP",
+                "AUTHENTICATOR_APP",
+                "WEBAUTHN_PLATFORM"
+            ]),
+            "the methods PingID's document allows, as it lists them"
+        );
+    }
+    let reads = from_pingid
+        .logs()
+        .iter()
+        .filter(|line| line.contains("policy document loaded"))
+        .count();
+    assert_eq!(reads, 1);
+}

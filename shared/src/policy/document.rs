@@ -11,7 +11,7 @@
 //!   "authenticationPolicies": [
 //!     { "policyName": "Finance", "priority": 1,
 //!       "targets": { "APPLICATION": ["payroll"], "GROUP": ["Finance"] },
-//!       "authenticationMethodsPolicy": { "allowedMethods": ["SWIPE", "OTP", "WEBAUTHN"] },
+//!       "authenticationMethodsPolicy": { "allowedAuthenticationMethods": ["SWIPE", "OTP", "WEBAUTHN"] },
 //!       "defaultPolicyAction": "AUTHENTICATE",
 //!       "accessingCountryPolicy": { "priority": 1, "policyAction": "DENY", "countries": ["DE"] } },
 //!     { "priority": 2, "defaultPolicyAction": "AUTHENTICATE" }
@@ -478,9 +478,22 @@ impl Reader {
         let Some(object) = self.object(value, &path) else {
             return Vec::new();
         };
-        self.unknown_keys(object, &["allowedMethods"], &path);
-        let path = format!("{path}.allowedMethods");
-        let Some(list) = object.get("allowedMethods") else {
+        // Ping lists this object among the rules, with a priority and an action; what they mean
+        // for a list of methods is not documented [I]. They are checked and not used: the
+        // policy's `defaultPolicyAction` is what applies when no rule matches.
+        self.unknown_keys(
+            object,
+            &["allowedAuthenticationMethods", "priority", "policyAction"],
+            &path,
+        );
+        if let Some(priority) = object.get("priority") {
+            self.integer(Some(priority), &format!("{path}.priority"), (1, 1000));
+        }
+        if let Some(action) = object.get("policyAction") {
+            self.action(Some(action), &format!("{path}.policyAction"));
+        }
+        let path = format!("{path}.allowedAuthenticationMethods");
+        let Some(list) = object.get("allowedAuthenticationMethods") else {
             self.problem(&path, "is required");
             return Vec::new();
         };

@@ -12,6 +12,7 @@ pub mod document;
 pub mod evaluate;
 pub mod facts;
 pub mod model;
+pub mod source;
 #[cfg(test)]
 mod tests;
 
@@ -23,76 +24,7 @@ pub use document::{InvalidDocument, parse};
 pub use evaluate::{Decision, Need, Outcome, evaluate};
 pub use facts::{Facts, Fetched, LastTransaction, MobileDevice};
 pub use model::{Action, Method, PolicySet};
-
-use crate::BoxFuture;
-use crate::error::Error;
-use crate::secrets::SecretCache;
-
-/// Where the policy document comes from.
-pub trait PolicySource: Send + Sync {
-    /// The document's text as the source holds it now.
-    fn text(&self) -> BoxFuture<'_, Result<Arc<str>, Error>>;
-}
-
-/// The document kept in a secret (Secrets Manager, or the local secrets file), through the
-/// process's secret cache: read at most once per TTL, and served stale while the store is down.
-pub struct SecretPolicy {
-    secrets: Arc<SecretCache>,
-    secret_id: String,
-}
-
-impl SecretPolicy {
-    /// The document in secret `secret_id`.
-    pub fn new(secrets: Arc<SecretCache>, secret_id: impl Into<String>) -> Self {
-        Self {
-            secrets,
-            secret_id: secret_id.into(),
-        }
-    }
-}
-
-impl PolicySource for SecretPolicy {
-    fn text(&self) -> BoxFuture<'_, Result<Arc<str>, Error>> {
-        Box::pin(async move {
-            let secret = self
-                .secrets
-                .get(&self.secret_id)
-                .await
-                .map_err(|e| Error::ConfigUnavailable(format!("the policy secret: {e}")))?;
-            Ok(secret.expose().clone())
-        })
-    }
-}
-
-/// The document in a file, read at each evaluation so that edits apply at once (local runs:
-/// `PINGID_POLICY_FILE`).
-pub struct FilePolicy {
-    path: std::path::PathBuf,
-}
-
-impl FilePolicy {
-    /// The document in `path`.
-    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
-        Self { path: path.into() }
-    }
-}
-
-impl PolicySource for FilePolicy {
-    fn text(&self) -> BoxFuture<'_, Result<Arc<str>, Error>> {
-        Box::pin(async move {
-            tokio::fs::read_to_string(&self.path)
-                .await
-                .map(Arc::from)
-                .map_err(|e| {
-                    Error::ConfigUnavailable(format!(
-                        "cannot read {}: {}",
-                        self.path.display(),
-                        e.kind()
-                    ))
-                })
-        })
-    }
-}
+pub use source::{FilePolicy, PingIdPolicy, PolicySource, SecretPolicy};
 
 /// The policy document of a process: the source, and the last valid document parsed from it.
 pub struct PolicyStore {

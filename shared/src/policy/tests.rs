@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::facts::canonical_ip;
 use super::model::{Location, Policy, PushLevel, PushLimit, Rule, RuleKind, Targets, Version};
 use super::*;
+use crate::error::Error;
 
 /// "Now" in every case: cases give times as minutes before it.
 const NOW: u64 = 1_800_000_000;
