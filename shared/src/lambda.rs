@@ -51,7 +51,7 @@ use crate::telemetry::{self, LogFormat};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Records of one SQS batch answered at the same time, each within its own time budget. The
-/// enrollment queue's batch size may not exceed it (a rule of `tests/tests/template.rs`), so a
+/// enrollment queue's batch size may not exceed it (a rule of `tests/tests/e2e/template.rs`), so a
 /// whole batch takes about one budget, within the function's timeout; PingOne never sees more
 /// than this many calls from one sandbox.
 pub const MAX_CONCURRENT_RECORDS: usize = 10;

@@ -1,6 +1,6 @@
 """Prints a SAM template as JSON: as written, and as CloudFormation after SAM's own transform.
 
-Used by tests/tests/template.rs, which checks the deployment rules on both. Reads the template
+Used by tests/tests/e2e/template.rs, which checks the deployment rules on both. Reads the template
 (YAML with CloudFormation's short tags, or JSON) from the file named by argv[1] and prints
 {"written", "transformed"}; with "--many", reads a JSON array of templates from stdin and prints
 an array of those (the rules' own tests transform many variants in one start of Python). Runs

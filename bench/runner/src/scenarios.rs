@@ -271,7 +271,7 @@ pub struct Throughput {
 const RSS_SAMPLE_EVERY: usize = 1_000;
 
 /// The simulator (also the legacy PingID service), and moto holding every secret a function
-/// reads and the legacy single-use table: the stack of `tests/tests/support`, on loopback.
+/// reads and the legacy single-use table: the stack of `tests/tests/e2e/support`, on loopback.
 struct Stack {
     /// Where the binaries are ([`e2e::bin_path_in`]).
     bin_dir: PathBuf,

@@ -1,6 +1,6 @@
 //! Log lines are JSON, carry the Lambda request id, and never a secret.
 
-mod support;
+use crate::support;
 
 use pingid_sim::demo;
 use serde_json::{Value, json};

@@ -2,7 +2,7 @@
 //! throttling and outages come back as stable codes within the time budget; a rotated worker
 //! secret is picked up after PingOne rejects the old one.
 
-mod support;
+use crate::support;
 
 use pingid_sim::demo;
 use serde_json::json;

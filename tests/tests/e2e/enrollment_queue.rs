@@ -4,7 +4,7 @@
 //! responses. A request enrolls exactly once; a message that can never succeed ends in the
 //! dead-letter queue with its body intact; a throttled one is delivered again and succeeds.
 
-mod support;
+use crate::support;
 
 use e2e::{Batch, Queue, SqsEventSource, load_event};
 use pingid_sim::demo;

@@ -7,7 +7,7 @@
 //! in another. (The same loop in a real browser against the simulator's pages is in
 //! `legacy_browser.rs`.)
 
-mod support;
+use crate::support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

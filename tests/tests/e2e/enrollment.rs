@@ -6,7 +6,7 @@
 //! Then what must be refused: a wrong passcode, an expired pairing key, a method the policy
 //! disables, an invalid phone, a duplicate device, and another user's device.
 
-mod support;
+use crate::support;
 
 use base64::Engine as _;
 use pingid_sim::authenticator::SoftAuthenticator;

@@ -1,7 +1,7 @@
 //! Bad input never reaches PingOne and never breaks the function: every case answers with the
 //! error body naming the problem (400/405/413), never a 500, never a panic.
 
-mod support;
+use crate::support;
 
 use e2e::ApiRequest;
 use pingid_sim::demo;

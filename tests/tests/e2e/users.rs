@@ -1,7 +1,7 @@
 //! `readUser` end to end: one PingOne user found by id, username or address, and every other
 //! outcome (no user, two users, an injected filter clause) the same `404 NOT_FOUND`.
 
-mod support;
+use crate::support;
 
 use pingid_sim::demo;
 use serde_json::{Value, json};

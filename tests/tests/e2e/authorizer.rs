@@ -1,7 +1,7 @@
 //! The API's authorizer, as API Gateway calls it: the real `api-authorizer` binary behind the
 //! in-test Runtime API, its tokens in moto's Secrets Manager, TOKEN events from `events/`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

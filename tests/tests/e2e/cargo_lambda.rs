@@ -8,7 +8,7 @@
 //! package resolves a different feature set than the workspace build, i.e. compiles the whole
 //! dependency tree again (minutes on two cores) to test the same code.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -2,7 +2,7 @@
 //! status switch, the policy read, `readAllDevicesPingID`'s filters and outputs (`allowedtypes`,
 //! `order`, `applications`, `mfaSettings`), and the seed's device type names.
 
-mod support;
+use crate::support;
 
 use pingid_sim::demo;
 use serde_json::{Value, json};

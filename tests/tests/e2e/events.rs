@@ -2,7 +2,7 @@
 //! one `events/README.md` promises. A file missing from the table, or a row without a file,
 //! fails the test.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeSet, HashMap};
 

@@ -4,7 +4,7 @@
 //! is what only a running deployment shows: counting across invocations and instances, facts
 //! read from PingOne, the client IP from API Gateway, the audit lines, and a bad document.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

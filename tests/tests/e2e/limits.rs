@@ -2,7 +2,7 @@
 //! moto's DynamoDB table and calling the simulator. Over a limit the answer is
 //! `429 USER_RATE_LIMITED` with `Retry-After`, and PingOne is not called.
 
-mod support;
+use crate::support;
 
 use pingid_sim::demo;
 use serde_json::{Value, json};

@@ -88,7 +88,7 @@ pub struct Stack {
 }
 
 /// The demo tenant's policy document, as `make run` serves it.
-pub const DEMO_POLICY: &str = include_str!("../../../local/policy.json");
+pub const DEMO_POLICY: &str = include_str!("../../../../local/policy.json");
 
 impl Stack {
     /// Starts the simulator and moto, and stores the demo tenant's connection secret.

@@ -2,7 +2,7 @@
 //! reading the PingOne connection secret from moto's Secrets Manager and calling the simulator
 //! over HTTP. Each test is a flow a DaVinci flow would run.
 
-mod support;
+use crate::support;
 
 use pingid_sim::{SimConfig, demo};
 use serde_json::{Value, json};
