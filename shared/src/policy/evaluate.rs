@@ -15,7 +15,10 @@
 //! No reason carries the client's IP address, coordinates or any other personal data: the
 //! reasons go to the audit log.
 
+use std::net::IpAddr;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 use super::facts::{CLOCK_SKEW, Facts, Fetched, LOCATION_MAX_AGE, LastTransaction};
 use super::model::{Action, Method, Office, Policy, PolicySet, Rule, RuleKind, Targets};
@@ -259,32 +262,19 @@ fn check(rule: &Rule, policy: &Policy, facts: &Facts) -> Check {
         } => {
             let mut why = Vec::new();
             if !networks.is_empty() {
-                let Some(ip) = facts.ip else {
-                    return Check::Unknown("the client IP address");
-                };
-                match networks.iter().find(|net| net.contains(&ip)) {
-                    Some(net) => why.push(format!(
+                match from_network(networks, facts.ip) {
+                    Ok(net) => why.push(format!(
                         "the request comes from the company network ({net})"
                     )),
-                    None => {
-                        return Check::NotMatched(
-                            "the request does not come from the company network".into(),
-                        );
-                    }
+                    Err(check) => return check,
                 }
             }
             match in_office(offices, facts) {
-                InOffice::NotRequired => {}
-                InOffice::In(name) => {
+                Ok(None) => {}
+                Ok(Some(name)) => {
                     why.push(format!("the authenticating device is in office \"{name}\""))
                 }
-                InOffice::Out => {
-                    return Check::NotMatched(
-                        "the authenticating device is not in a company office".into(),
-                    );
-                }
-                InOffice::Unknown => return Check::Unknown("where the authenticating device is"),
-                InOffice::Needs => return Check::Needs(Need::Devices),
+                Err(check) => return check,
             }
             Check::Matched(*action, why.join(" and "))
         }
@@ -317,13 +307,8 @@ fn check(rule: &Rule, policy: &Policy, facts: &Facts) -> Check {
                     "the last authentication was not from the company network".into(),
                 );
             }
-            let Some(ip) = facts.ip else {
-                return Check::Unknown("the client IP address");
-            };
-            if !networks.iter().any(|net| net.contains(&ip)) {
-                return Check::NotMatched(
-                    "the request does not come from the company network".into(),
-                );
+            if let Err(check) = from_network(networks, facts.ip) {
+                return check;
             }
             let mut why = format!(
                 "the user authenticated from the company network {} ago, within {}, and the request comes from it",
@@ -331,17 +316,11 @@ fn check(rule: &Rule, policy: &Policy, facts: &Facts) -> Check {
                 minutes(*within)
             );
             match in_office(offices, facts) {
-                InOffice::NotRequired => {}
-                InOffice::In(name) => why.push_str(&format!(
+                Ok(None) => {}
+                Ok(Some(name)) => why.push_str(&format!(
                     ", with the authenticating device in office \"{name}\""
                 )),
-                InOffice::Out => {
-                    return Check::NotMatched(
-                        "the authenticating device is not in a company office".into(),
-                    );
-                }
-                InOffice::Unknown => return Check::Unknown("where the authenticating device is"),
-                InOffice::Needs => return Check::Needs(Need::Devices),
+                Err(check) => return check,
             }
             Check::Matched(*action, why)
         }
@@ -482,23 +461,27 @@ fn recent<'f>(
     }
 }
 
-enum InOffice {
-    NotRequired,
-    In(String),
-    Out,
-    Unknown,
-    Needs,
+/// The company network range the request comes from; otherwise the rule's answer.
+fn from_network(networks: &[IpNet], ip: Option<IpAddr>) -> Result<IpNet, Check> {
+    let ip = ip.ok_or(Check::Unknown("the client IP address"))?;
+    networks
+        .iter()
+        .find(|net| net.contains(&ip))
+        .copied()
+        .ok_or_else(|| {
+            Check::NotMatched("the request does not come from the company network".into())
+        })
 }
 
-/// Whether one of the user's PingID app devices is in one of `offices` now (by a location it
-/// reported within [`LOCATION_MAX_AGE`]).
-fn in_office(offices: &[Office], facts: &Facts) -> InOffice {
+/// The office one of the user's PingID app devices is in now, by a location it reported
+/// within [`LOCATION_MAX_AGE`] (`None`: no office is required); otherwise the rule's answer.
+fn in_office(offices: &[Office], facts: &Facts) -> Result<Option<String>, Check> {
     if offices.is_empty() {
-        return InOffice::NotRequired;
+        return Ok(None);
     }
     let devices = match &facts.devices {
-        Fetched::NotFetched => return InOffice::Needs,
-        Fetched::Unavailable => return InOffice::Unknown,
+        Fetched::NotFetched => return Err(Check::Needs(Need::Devices)),
+        Fetched::Unavailable => return Err(Check::Unknown("where the authenticating device is")),
         Fetched::Known(devices) => devices,
     };
     let fresh: Vec<_> = devices
@@ -508,15 +491,15 @@ fn in_office(offices: &[Office], facts: &Facts) -> InOffice {
         .map(|(location, _)| location)
         .collect();
     if fresh.is_empty() {
-        return InOffice::Unknown;
+        return Err(Check::Unknown("where the authenticating device is"));
     }
-    match offices
+    offices
         .iter()
         .find(|office| fresh.iter().any(|at| office.contains(*at)))
-    {
-        Some(office) => InOffice::In(office.name.clone()),
-        None => InOffice::Out,
-    }
+        .map(|office| Some(office.name.clone()))
+        .ok_or_else(|| {
+            Check::NotMatched("the authenticating device is not in a company office".into())
+        })
 }
 
 fn ago(now: u64, at: u64) -> String {

@@ -381,12 +381,7 @@ async fn attributes_that_would_override_the_connectors_claims_are_all_named_and_
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "VALIDATION_FAILED");
-    let fields: Vec<&str> = body["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["field"].as_str().unwrap())
-        .collect();
+    let fields = crate::support::problem_fields(&body);
     assert_eq!(
         fields,
         [

@@ -294,12 +294,7 @@ async fn with_no_valid_document_every_request_is_denied_and_inputs_are_checked_f
         400,
         "VALIDATION_FAILED",
     );
-    let fields: Vec<&str> = body["details"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["field"].as_str().unwrap())
-        .collect();
+    let fields = support::problem_fields(&body);
     assert_eq!(
         fields,
         [

@@ -371,6 +371,16 @@ pub fn ok(response: &ProxyResponse) -> Value {
     response.json().expect("JSON body")
 }
 
+/// The fields an error body's `details` name, in order.
+pub fn problem_fields(body: &Value) -> Vec<&str> {
+    body["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .map(|detail| detail["field"].as_str().expect("a field"))
+        .collect()
+}
+
 /// The error body of a failed answer with `status` and `code`.
 pub fn failed(response: &ProxyResponse, status: u16, code: &str) -> Value {
     assert_eq!(
