@@ -36,6 +36,11 @@ CARGO_BUILD := cargo build --workspace --bins
 # keeps the test step from compiling the whole dependency tree a second time.
 CARGO_BUILD_FOR_TESTS := cargo build --workspace --all-targets
 CARGO_TEST := cargo test --workspace
+# A clean clone in CI builds everything once: incremental compilation's caches would only cost
+# time there (and disk).
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
 SAM_VALIDATE := sam validate --lint --template-file template.yaml
 CFN_LINT := cfn-lint template.yaml
 
