@@ -13,6 +13,7 @@ pub mod config;
 pub mod device_type;
 pub mod error;
 pub mod http;
+pub mod journey;
 pub mod lambda;
 pub mod legacy;
 pub mod limits;
@@ -21,6 +22,7 @@ pub mod pingone;
 pub mod policy;
 pub mod schema;
 pub mod sdk;
+pub mod sealed;
 pub mod secrets;
 pub mod telemetry;
 

@@ -26,12 +26,12 @@ pub use properties::{Properties, PropertiesError};
 type HmacSha256 = Hmac<Sha256>;
 
 /// Unpadded base64url, the JWS alphabet.
-fn b64url(bytes: &[u8]) -> String {
+pub(crate) fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Decodes unpadded base64url (padding is tolerated: some producers add it).
-fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).ok()
 }
 
@@ -42,14 +42,14 @@ fn mac(key: &[u8]) -> HmacSha256 {
 }
 
 /// HMAC-SHA256(key, label): a purpose-bound key derived from the properties key.
-fn derive_key(key: &[u8], label: &str) -> [u8; 32] {
+pub(crate) fn derive_key(key: &[u8], label: &str) -> [u8; 32] {
     let mut mac = mac(key);
     mac.update(label.as_bytes());
     mac.finalize().into_bytes().into()
 }
 
 /// `N` bytes from the thread-local CSPRNG.
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     rand::rng().fill_bytes(&mut bytes);
     bytes

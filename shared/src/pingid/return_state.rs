@@ -5,8 +5,8 @@
 //!
 //! It travels through the browser and the authenticator and may be logged on the way, and it
 //! holds a username and a bearer context, so it is encrypted as well as integrity-protected:
-//! `v1.<b64url(nonce ‖ AES-256-GCM(k_state, nonce, JSON, aad = "v1"))>` with a random 96-bit
-//! nonce and `k_state = HMAC(key, "pingid-connector/return-state/v1")`, derived from the
+//! `v1.<b64url(nonce ‖ AES-256-GCM(k_state, nonce, JSON, aad = "v1"))>` ([`crate::sealed`]) with
+//! a random 96-bit nonce and `k_state = HMAC(key, "pingid-connector/return-state/v1")`, derived from the
 //! properties key like the PPM nonces and contexts (no second secret; it rotates with the
 //! file). The state proves only that this deployment wrote it: the PPM nonce binds the whole
 //! return URL, state included, so a state moved to another response fails that check, and the
@@ -15,12 +15,12 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use serde::{Deserialize, Serialize};
 
 use super::properties::Properties;
-use super::{b64url, b64url_decode, derive_key, random_bytes, unix_seconds};
+use super::unix_seconds;
 use crate::error::{Error, FieldProblem};
+use crate::sealed::{self, SealingKey};
 
 /// How long a state is accepted: the lifetime of the PPM request it rides with.
 pub const LIFETIME: std::time::Duration = super::ppm::LIFETIME;
@@ -64,10 +64,8 @@ struct Sealed {
     exp: u64,
 }
 
-fn key(properties: &Properties) -> LessSafeKey {
-    let key = derive_key(properties.key.expose(), LABEL);
-    // A 32-byte key is what AES-256-GCM takes: this cannot fail.
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).expect("a 256-bit key"))
+fn key(properties: &Properties) -> SealingKey {
+    SealingKey::derive(properties.key.expose(), LABEL)
 }
 
 /// Seals `state`, valid for [`LIFETIME`] from `now`.
@@ -76,41 +74,14 @@ pub fn seal(properties: &Properties, state: &ReturnState, now: SystemTime) -> St
         state: state.clone(),
         exp: unix_seconds(now) + LIFETIME.as_secs(),
     };
-    let mut in_out = serde_json::to_vec(&sealed).unwrap_or_default();
-    let nonce = random_bytes::<NONCE_LEN>();
-    key(properties)
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(VERSION),
-            &mut in_out,
-        )
-        // Fails only past GCM's length limit (64 GiB).
-        .expect("a small state seals");
-    let mut token = nonce.to_vec();
-    token.extend_from_slice(&in_out);
-    format!("{VERSION}.{}", b64url(&token))
+    sealed::seal(&key(properties), VERSION, "", &sealed)
 }
 
 /// Opens a state sealed by [`seal`] with the same properties, not expired at `now`. Anything
 /// else is an [`Error::Validation`] on `state`.
 pub fn open(properties: &Properties, token: &str, now: SystemTime) -> Result<ReturnState, Error> {
-    let invalid = || refuse("is not a return state of this deployment");
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(invalid());
-    }
-    let sealed = token
-        .strip_prefix(VERSION)
-        .and_then(|rest| rest.strip_prefix('.'))
-        .and_then(b64url_decode)
-        .filter(|bytes| bytes.len() > NONCE_LEN)
-        .ok_or_else(invalid)?;
-    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| invalid())?;
-    let mut in_out = ciphertext.to_vec();
-    let plain = key(properties)
-        .open_in_place(nonce, Aad::from(VERSION), &mut in_out)
-        .map_err(|_| invalid())?;
-    let sealed: Sealed = serde_json::from_slice(plain).map_err(|_| invalid())?;
+    let sealed: Sealed = sealed::open(&key(properties), VERSION, "", token, MAX_TOKEN_BYTES)
+        .ok_or_else(|| refuse("is not a return state of this deployment"))?;
     if unix_seconds(now) >= sealed.exp {
         return Err(refuse("has expired"));
     }

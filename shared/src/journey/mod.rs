@@ -1,0 +1,29 @@
+//! The two PingID subflows as journeys (issue 17): state machines a flow drives with a few
+//! calls, the product enforcing the rules between them. This module holds what both journeys
+//! share; the steps and the handlers come with the journeys themselves.
+//!
+//! - [`mandatory`]: the seed's `mandatoryAuthenticationMethods` variable, parsed exactly;
+//! - [`continuation`]: the sealed, single-use token that carries a journey from one call to the
+//!   next, bound to its user and its journey.
+
+pub mod continuation;
+pub mod mandatory;
+
+/// The two journeys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journey {
+    /// PingID Authentication Subflow: `POST /v1/journeys/authentication`.
+    Authentication,
+    /// PingID Device Registration Subflow: `POST /v1/journeys/device-registration`.
+    DeviceRegistration,
+}
+
+impl Journey {
+    /// The route segment, also what a continuation is bound to.
+    pub fn name(self) -> &'static str {
+        match self {
+            Journey::Authentication => "authentication",
+            Journey::DeviceRegistration => "device-registration",
+        }
+    }
+}
