@@ -2,10 +2,13 @@
 //! calls, the product enforcing the rules between them. This module holds what both journeys
 //! share; the steps and the handlers come with the journeys themselves.
 //!
+//! - [`authentication`]: the authentication journey's rules that need no call (switches,
+//!   mandatory methods, the policy's say);
 //! - [`mandatory`]: the seed's `mandatoryAuthenticationMethods` variable, parsed exactly;
 //! - [`continuation`]: the sealed, single-use token that carries a journey from one call to the
 //!   next, bound to its user and its journey.
 
+pub mod authentication;
 pub mod continuation;
 pub mod mandatory;
 
