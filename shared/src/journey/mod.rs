@@ -5,12 +5,15 @@
 //! - [`authentication`]: the authentication journey's rules that need no call (switches,
 //!   mandatory methods, the policy's say);
 //! - [`mandatory`]: the seed's `mandatoryAuthenticationMethods` variable, parsed exactly;
+//! - [`steps`]: what each answer shows and the actions it offers, from PingOne's
+//!   authentication state;
 //! - [`continuation`]: the sealed, single-use token that carries a journey from one call to the
 //!   next, bound to its user and its journey.
 
 pub mod authentication;
 pub mod continuation;
 pub mod mandatory;
+pub mod steps;
 
 /// The two journeys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
