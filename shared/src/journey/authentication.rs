@@ -22,6 +22,15 @@ pub enum Backup {
 }
 
 impl Backup {
+    /// The backup's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backup::Sms => "SMS",
+            Backup::Voice => "VOICE",
+            Backup::Email => "EMAIL",
+        }
+    }
+
     /// The policy method that allows this backup when its variable is not set.
     fn method(self) -> Method {
         match self {

@@ -5,11 +5,13 @@
 //! - [`authentication`]: the authentication journey's rules that need no call (switches,
 //!   mandatory methods, the policy's say);
 //! - [`mandatory`]: the seed's `mandatoryAuthenticationMethods` variable, parsed exactly;
+//! - [`actions`]: the client's next move checked against the step, and the command it becomes;
 //! - [`steps`]: what each answer shows and the actions it offers, from PingOne's
 //!   authentication state;
 //! - [`continuation`]: the sealed, single-use token that carries a journey from one call to the
 //!   next, bound to its user and its journey.
 
+pub mod actions;
 pub mod authentication;
 pub mod continuation;
 pub mod mandatory;
