@@ -53,6 +53,16 @@ pub fn created_as(name: &str) -> Option<&'static str> {
     pingone_types(name).and_then(|types| types.first().copied())
 }
 
+/// The seed's name for a device PingOne lists with type `pingone_type`: PingID's two apps are
+/// `PINGID_MOBILE` and `PINGID_DESKTOP` (either generation), the others keep PingOne's names.
+pub fn seed_name(pingone_type: &str) -> &str {
+    match pingone_type {
+        "MOBILE" => "PINGID_MOBILE",
+        "PINGID_DESKTOP_GEN2" => "PINGID_DESKTOP",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

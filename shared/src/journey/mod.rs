@@ -4,6 +4,7 @@
 //!
 //! - [`authentication`]: the authentication journey's rules that need no call (switches,
 //!   mandatory methods, the policy's say);
+//! - [`registration`]: the methods a user may register, with what is paired and the room left;
 //! - [`mandatory`]: the seed's `mandatoryAuthenticationMethods` variable, parsed exactly;
 //! - [`actions`]: the client's next move checked against the step, and the command it becomes;
 //! - [`steps`]: what each answer shows and the actions it offers, from PingOne's
@@ -15,6 +16,7 @@ pub mod actions;
 pub mod authentication;
 pub mod continuation;
 pub mod mandatory;
+pub mod registration;
 pub mod steps;
 
 /// The two journeys.
