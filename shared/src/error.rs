@@ -48,6 +48,30 @@ impl FieldProblem {
     }
 }
 
+/// The problems a handler finds among its inputs beyond what the schema checks (inputs that
+/// must agree, a value that must parse), each naming its field under `properties`; all are
+/// reported at once.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldProblem>);
+
+impl Problems {
+    /// A problem with input `field`.
+    pub fn add(&mut self, field: &str, text: impl Into<String>) {
+        self.0
+            .push(FieldProblem::new(format!("properties.{field}"), text));
+    }
+
+    /// Whether none was found.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The validation error listing them all.
+    pub fn into_error(self) -> Error {
+        Error::Validation(self.0)
+    }
+}
+
 /// Everything that can go wrong in a capability call, with its stable code and HTTP status.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -47,6 +47,7 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use shared::error::Problems;
 use shared::limits::{Kind, OneTimeDestinations, same_email, same_phone};
 use shared::pingone::DeviceAuthenticationOutput;
 use shared::schema::{EMAIL_PATTERN, FIDO_COMPATIBILITY, OTP_PATTERN, PHONE_PATTERN};
@@ -176,17 +177,6 @@ impl<'a> Target<'a> {
     }
 }
 
-/// Collects the problems of one request, each naming its field.
-#[derive(Default)]
-struct Problems(Vec<FieldProblem>);
-
-impl Problems {
-    fn add(&mut self, field: &str, text: &str) {
-        self.0
-            .push(FieldProblem::new(format!("properties.{field}"), text));
-    }
-}
-
 impl Input {
     /// Resolves the user, `selectedDevice` and the fields that go with them, listing every
     /// disagreement (`test_mode_allowed`: whether the deployment allows test mode).
@@ -208,8 +198,8 @@ impl Input {
             self.check_test_mode(target, test_mode_allowed, &mut problems);
         }
         match target {
-            Some(target) if problems.0.is_empty() => Ok(target),
-            _ => Err(Error::Validation(problems.0)),
+            Some(target) if problems.is_empty() => Ok(target),
+            _ => Err(problems.into_error()),
         }
     }
 

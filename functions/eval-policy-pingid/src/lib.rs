@@ -34,6 +34,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use shared::error::Problems;
 use shared::policy::facts::{parse_ip, parse_timestamp};
 use shared::policy::model::{Location, Method};
 use shared::policy::{
@@ -41,7 +42,7 @@ use shared::policy::{
 };
 use shared::schema::Documented;
 use shared::schema::output::{array, boolean, nullable, pingone_output, string};
-use shared::{Error, FieldProblem, Handler, Invocation};
+use shared::{Error, Handler, Invocation};
 
 /// The capability.
 pub struct EvalPolicy;
@@ -123,30 +124,20 @@ pub struct Input {
 /// PingOne Protect's risk levels.
 const RISK_LEVELS: &[&str] = &["LOW", "MEDIUM", "HIGH"];
 
-/// Collects the problems of one request, each naming its field.
-#[derive(Default)]
-struct Problems(Vec<FieldProblem>);
-
-impl Problems {
-    fn add(&mut self, field: &str, text: impl Into<String>) {
-        self.0
-            .push(FieldProblem::new(format!("properties.{field}"), text));
-    }
-
-    /// The value under either of two names; given both, they must agree.
-    fn either<'a, T: PartialEq>(
-        &mut self,
-        (name, value): (&str, &'a Option<T>),
-        (other, other_value): (&str, &'a Option<T>),
-    ) -> Option<&'a T> {
-        match (value, other_value) {
-            (Some(a), Some(b)) if a != b => {
-                self.add(other, format!("differs from {name}; give one of the two"));
-                None
-            }
-            (Some(a), _) => Some(a),
-            (None, b) => b.as_ref(),
+/// The value under either of an input's two names; given both, they must agree (the second
+/// name is reported).
+fn either<'a, T: PartialEq>(
+    problems: &mut Problems,
+    (name, value): (&str, &'a Option<T>),
+    (other, other_value): (&str, &'a Option<T>),
+) -> Option<&'a T> {
+    match (value, other_value) {
+        (Some(a), Some(b)) if a != b => {
+            problems.add(other, format!("differs from {name}; give one of the two"));
+            None
         }
+        (Some(a), _) => Some(a),
+        (None, b) => b.as_ref(),
     }
 }
 
@@ -160,7 +151,11 @@ struct Request {
 impl Input {
     fn request(&self, source_ip: Option<std::net::IpAddr>, now: u64) -> Result<Request, Error> {
         let mut problems = Problems::default();
-        let ip = problems.either(("ip", &self.ip), ("policyFactsIp", &self.policy_facts_ip));
+        let ip = either(
+            &mut problems,
+            ("ip", &self.ip),
+            ("policyFactsIp", &self.policy_facts_ip),
+        );
         let ip = match ip {
             Some(text) => {
                 let parsed = parse_ip(text);
@@ -176,43 +171,44 @@ impl Input {
             }
             None => source_ip.map(shared::policy::facts::canonical_ip),
         };
-        problems.either(
+        either(
+            &mut problems,
             ("userAgent", &self.user_agent),
             ("policyFactsUserAgent", &self.policy_facts_user_agent),
         );
-        let application_id = problems
-            .either(
-                ("applicationId", &self.application_id),
-                (
-                    "policyFactsApplicationId",
-                    &self.policy_facts_application_id,
-                ),
-            )
-            .cloned();
-        let application_name = problems
-            .either(
-                ("applicationName", &self.application_name),
-                (
-                    "policyFactsApplicationName",
-                    &self.policy_facts_application_name,
-                ),
-            )
-            .cloned();
-        let risk_level = problems
-            .either(
-                ("riskLevel", &self.risk_level),
-                ("policyFactsRiskLevel", &self.policy_facts_risk_level),
-            )
-            .cloned();
-        let groups = problems
-            .either(
-                ("groups", &self.groups),
-                ("policyFactsGroups", &self.policy_facts_groups),
-            )
-            .cloned();
+        let application_id = either(
+            &mut problems,
+            ("applicationId", &self.application_id),
+            (
+                "policyFactsApplicationId",
+                &self.policy_facts_application_id,
+            ),
+        )
+        .cloned();
+        let application_name = either(
+            &mut problems,
+            ("applicationName", &self.application_name),
+            (
+                "policyFactsApplicationName",
+                &self.policy_facts_application_name,
+            ),
+        )
+        .cloned();
+        let risk_level = either(
+            &mut problems,
+            ("riskLevel", &self.risk_level),
+            ("policyFactsRiskLevel", &self.policy_facts_risk_level),
+        )
+        .cloned();
+        let groups = either(
+            &mut problems,
+            ("groups", &self.groups),
+            ("policyFactsGroups", &self.policy_facts_groups),
+        )
+        .cloned();
         let last_transaction = self.last_transaction(&mut problems);
-        if !problems.0.is_empty() {
-            return Err(Error::Validation(problems.0));
+        if !problems.is_empty() {
+            return Err(problems.into_error());
         }
         Ok(Request {
             application: application_id.clone().or(application_name.clone()),
