@@ -4,6 +4,14 @@
 
 use tokio::time::Instant;
 
+/// Whole seconds since the Unix epoch (0 for a clock before 1970): what expiry times, counter
+/// windows and tokens are written in.
+pub fn unix_seconds(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
 /// A source of the current instant.
 pub trait Clock: Send + Sync {
     /// Now.

@@ -159,10 +159,7 @@ impl UsedOnce for DynamoUsedOnce {
         use aws_sdk_dynamodb::operation::put_item::PutItemError;
         use aws_sdk_dynamodb::types::AttributeValue;
         Box::pin(async move {
-            let expires = expires_at
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
+            let expires = crate::clock::unix_seconds(expires_at);
             let outcome = self
                 .client
                 .put_item()

@@ -22,9 +22,10 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crate::BoxFuture;
+use crate::clock::unix_seconds;
 use crate::error::Error;
 
 /// What is counted.
@@ -270,10 +271,7 @@ impl UserLimits {
         let Some(limit) = self.limits.of(kind) else {
             return Ok(Taken { counter: None });
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = unix_seconds(SystemTime::now());
         let (start, end) = window(now, limit.window);
         let counter = format!("limit#{}#{user_id}#{start}", kind.key());
         if self.counters.take(&counter, limit.count, end).await? {
@@ -314,10 +312,7 @@ impl UserLimits {
     /// this one. Counted apart from the deployment's own push limit: the rule's window is the
     /// policy's, and its levels escalate rather than refuse.
     pub async fn count_push_request(&self, user_id: &str, window: Duration) -> Result<u32, Error> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = unix_seconds(SystemTime::now());
         let (start, end) = self::window(now, window);
         let counter = format!("policy-push#{user_id}#{}#{start}", window.as_secs());
         self.counters.add(&counter, end).await
@@ -358,10 +353,7 @@ impl Counters for MemoryCounters {
         expires_at: u64,
     ) -> BoxFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
+            let now = unix_seconds(SystemTime::now());
             let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
             counters.retain(|_, (_, expires)| *expires > now);
             let (count, _) = counters.entry(id.to_string()).or_insert((0, expires_at));
@@ -386,10 +378,7 @@ impl Counters for MemoryCounters {
     fn add<'a>(&'a self, id: &'a str, expires_at: u64) -> BoxFuture<'a, Result<u32, Error>> {
         Box::pin(async move {
             let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
+            let now = unix_seconds(SystemTime::now());
             counters.retain(|_, (_, expires)| *expires > now);
             let (count, _) = counters.entry(id.to_string()).or_insert((0, expires_at));
             *count = count.saturating_add(1);

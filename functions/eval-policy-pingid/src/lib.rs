@@ -396,10 +396,7 @@ impl Handler for EvalPolicy {
     type Output = Output;
 
     async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
+        let now = shared::clock::unix_seconds(std::time::SystemTime::now());
         let Request {
             mut facts,
             application,

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::Journey;
+use crate::clock::unix_seconds;
 use crate::error::{Error, FieldProblem};
 use crate::legacy::UsedOnce;
 use crate::sealed::{self, SealingKey};
@@ -64,7 +65,7 @@ impl Continuations {
     ) -> String {
         let sealed = Sealed {
             id: uuid::Uuid::new_v4().to_string(),
-            exp: seconds(now) + LIFETIME.as_secs(),
+            exp: unix_seconds(now) + LIFETIME.as_secs(),
             step,
         };
         sealed::seal(&self.key, VERSION, &binding(journey, user_id), &sealed)
@@ -95,7 +96,7 @@ impl Continuations {
                 journey.name()
             ))
         })?;
-        if seconds(now) >= sealed.exp {
+        if unix_seconds(now) >= sealed.exp {
             return Err(refuse("has expired; start the journey again"));
         }
         let expires_at = UNIX_EPOCH + Duration::from_secs(sealed.exp);
@@ -113,12 +114,6 @@ impl Continuations {
 
 fn binding(journey: Journey, user_id: &str) -> String {
     format!("{}\0{user_id}", journey.name())
-}
-
-fn seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
 }
 
 fn refuse(problem: &str) -> Error {

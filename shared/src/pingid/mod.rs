@@ -12,7 +12,7 @@ pub mod ppm;
 pub mod properties;
 pub mod return_state;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use crate::clock::unix_seconds;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -53,13 +53,6 @@ pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     rand::rng().fill_bytes(&mut bytes);
     bytes
-}
-
-/// Whole seconds since the Unix epoch (0 for a clock before 1970).
-fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
 }
 
 /// Feeds `fields` to `mac`, each prefixed with its length, so that no two different field lists
