@@ -257,8 +257,8 @@ impl Reader {
                 Some(name) => format!("authenticationPolicies[{i}]({name})"),
                 None => format!("authenticationPolicies[{i}]"),
             };
-            if let Some(policy) = self.policy(value, &path, &countries) {
-                policies.push(policy_with_path(policy, path));
+            if let Some((priority, policy)) = self.policy(value, &path, &countries) {
+                policies.push((priority, policy, path));
             }
         }
         if policies.len() != list.len() {
@@ -567,10 +567,8 @@ impl Reader {
             let action = self.action(object.get("policyAction"), &field("policyAction"));
             if let Some(action) = action {
                 self.allowed(action, allowed, &field("policyAction"));
-                let never_approve = matches!(
-                    key,
-                    "newDevicePolicy" | "mobileOSPolicy" | "limitPushNotificationsPolicy"
-                );
+                // The push limit's levels are checked where they are read (`push_levels`).
+                let never_approve = matches!(key, "newDevicePolicy" | "mobileOSPolicy");
                 if never_approve && action == Action::Approve {
                     self.problem(
                         &field("policyAction"),
@@ -840,10 +838,6 @@ impl Reader {
         }
         levels
     }
-}
-
-fn policy_with_path((priority, policy): (u64, Policy), path: String) -> (u64, Policy, String) {
-    (priority, policy, path)
 }
 
 /// A CIDR range, or a single address as its own range.

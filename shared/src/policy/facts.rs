@@ -88,6 +88,11 @@ pub fn parse_timestamp(text: &str) -> Option<u64> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text.parse::<u64>().ok().map(|millis| millis / 1000);
     }
+    parse_rfc3339(text)
+}
+
+/// An RFC 3339 time (`2027-01-15T08:00:00Z`), in seconds since the epoch.
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
     let at =
         aws_smithy_types::DateTime::from_str(text, aws_smithy_types::date_time::Format::DateTime)
             .ok()?;

@@ -127,12 +127,7 @@ pub fn mobile_devices(list: &Value) -> Vec<MobileDevice> {
                     location.get("longitude")?.as_f64()?,
                 )?;
                 let updated = location.get("updatedAt")?.as_str()?;
-                let when = aws_smithy_types::DateTime::from_str(
-                    updated,
-                    aws_smithy_types::date_time::Format::DateTime,
-                )
-                .ok()?;
-                Some((at, u64::try_from(when.secs()).ok()?))
+                Some((at, facts::parse_rfc3339(updated)?))
             }),
         })
         .collect()
