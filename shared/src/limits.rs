@@ -415,6 +415,25 @@ impl DynamoCounters {
     }
 }
 
+impl DynamoCounters {
+    /// The request adding one to counter `id`, and moving its expiry to `expires_at`: what
+    /// taking and counting share.
+    fn count_one(
+        &self,
+        id: &str,
+        expires_at: u64,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        self.client()
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(id.to_string()))
+            .update_expression("ADD hits :one SET expiresAt = :expires")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+    }
+}
+
 fn store_error(reason: String) -> Error {
     Error::UpstreamUnavailable(format!("the rate-limit table is unavailable: {reason}"))
 }
@@ -430,15 +449,9 @@ impl Counters for DynamoCounters {
         use aws_sdk_dynamodb::types::AttributeValue;
         Box::pin(async move {
             let outcome = self
-                .client()
-                .update_item()
-                .table_name(&self.table)
-                .key("id", AttributeValue::S(id.to_string()))
-                .update_expression("ADD hits :one SET expiresAt = :expires")
+                .count_one(id, expires_at)
                 .condition_expression("attribute_not_exists(hits) OR hits < :limit")
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
                 .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
-                .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
                 .send()
                 .await;
             match outcome {
@@ -470,16 +483,10 @@ impl Counters for DynamoCounters {
     }
 
     fn add<'a>(&'a self, id: &'a str, expires_at: u64) -> BoxFuture<'a, Result<u32, Error>> {
-        use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+        use aws_sdk_dynamodb::types::ReturnValue;
         Box::pin(async move {
             let output = self
-                .client()
-                .update_item()
-                .table_name(&self.table)
-                .key("id", AttributeValue::S(id.to_string()))
-                .update_expression("ADD hits :one SET expiresAt = :expires")
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":expires", AttributeValue::N(expires_at.to_string()))
+                .count_one(id, expires_at)
                 .return_values(ReturnValue::UpdatedNew)
                 .send()
                 .await
