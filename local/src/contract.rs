@@ -20,7 +20,7 @@ use shared::Capability;
 use shared::error::{ErrorBody, STATUS_CODES};
 use shared::schema::Documented;
 
-use crate::{capabilities, legacy_capabilities};
+use crate::{capabilities, journeys, legacy_capabilities};
 
 /// Where the OpenAPI document lives, relative to the repository root.
 pub const OPENAPI_PATH: &str = "openapi.yaml";
@@ -107,7 +107,7 @@ struct Family {
     capabilities: Vec<Arc<dyn Capability>>,
 }
 
-fn families() -> [Family; 2] {
+fn families() -> [Family; 3] {
     [
         Family {
             prefix: "/v1/pingid",
@@ -118,6 +118,11 @@ fn families() -> [Family; 2] {
             prefix: "/v1/pingid-legacy",
             tag: "pingid-legacy",
             capabilities: legacy_capabilities(),
+        },
+        Family {
+            prefix: "/v1/journeys",
+            tag: "journeys",
+            capabilities: journeys(),
         },
     ]
 }
@@ -260,6 +265,7 @@ pub fn openapi_yaml() -> Result<String, ContractError> {
         tags: json!([
             { "name": "pingid", "description": "The PingID connector (PingOne MFA behind a worker app)" },
             { "name": "pingid-legacy", "description": "The PingID legacy connector (PPM with a pingid.properties file)" },
+            { "name": "journeys", "description": "The two PingID subflows as journeys: start, then follow the answer's actions with its continuation" },
         ]),
         paths,
         components: json!({

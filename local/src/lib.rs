@@ -31,6 +31,9 @@ mod legacy_pages;
 /// The bearer token callers present unless configured otherwise.
 pub const DEFAULT_API_TOKEN: &str = "local-dev-token";
 
+/// The local secrets file's entry holding the journeys' continuation key.
+pub const LOCAL_JOURNEY_SECRET_ID: &str = "pingid-journeys";
+
 /// Every capability the product serves, by Ping's capability id.
 pub fn capabilities() -> Vec<Arc<dyn Capability>> {
     vec![
@@ -65,6 +68,14 @@ pub fn legacy_capabilities() -> Vec<Arc<dyn Capability>> {
         Arc::new(initialize_mfa::InitializeMfa),
         Arc::new(initialize_passwordless_authentication::InitializePasswordless),
         Arc::new(finalize_passwordless_authentication::FinalizePasswordless),
+    ]
+}
+
+/// The two journeys, under `/v1/journeys/`.
+pub fn journeys() -> Vec<Arc<dyn Capability>> {
+    vec![
+        Arc::new(journey_authentication::AuthenticationJourney),
+        Arc::new(journey_device_registration::DeviceRegistrationJourney),
     ]
 }
 
@@ -106,6 +117,7 @@ impl Default for LocalConfig {
 struct Gateway {
     capabilities: Vec<Arc<dyn Capability>>,
     legacy_capabilities: Vec<Arc<dyn Capability>>,
+    journeys: Vec<Arc<dyn Capability>>,
     ports: Ports,
     api_tokens: ApiTokens,
     /// `http://localhost:PORT`: how a browser reaches the gateway (the legacy return page).
@@ -154,6 +166,8 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
         secrets_file: Some(config.secrets_file.clone()),
         pingone_base_url: Some(sim.base_url()),
         policy_file: Some(config.policy_file.clone()),
+        // The journeys' continuation key: the local secrets file's `pingid-journeys`.
+        journey_secret_id: Some(LOCAL_JOURNEY_SECRET_ID.into()),
         ..Settings::from_env()?
     };
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
@@ -177,6 +191,7 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
     let gateway = Arc::new(Gateway {
         capabilities: capabilities(),
         legacy_capabilities: legacy_capabilities(),
+        journeys: journeys(),
         ports,
         api_tokens: ApiTokens::single("local", &config.api_token),
         public_base: format!("http://localhost:{}", addr.port()),
@@ -188,6 +203,7 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
             "/v1/pingid-legacy/{capability_id}",
             any(call_legacy_capability),
         )
+        .route("/v1/journeys/{journey}", any(call_journey))
         .route(
             "/v1/pingid-legacy/demo/{capability_id}",
             get(legacy_pages::start),
@@ -254,6 +270,18 @@ async fn call_legacy_capability(
         peer,
     )
     .await
+}
+
+async fn call_journey(
+    State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(journey): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let journeys = &gateway.journeys;
+    serve(&gateway, journeys, &journey, &method, &headers, body, peer).await
 }
 
 async fn serve(

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use pingid_local::contract::{self, GeneratedFile};
-use pingid_local::{capabilities, legacy_capabilities};
+use pingid_local::{capabilities, journeys, legacy_capabilities};
 use serde_json::{Value, json};
 use shared::error::ErrorBody;
 use shared::schema::Documented;
@@ -148,7 +148,10 @@ fn every_capability_has_a_recorded_example() {
 #[test]
 fn recorded_examples_carry_exactly_the_documented_keys() {
     let examples = recorded_examples();
-    let all = capabilities().into_iter().chain(legacy_capabilities());
+    let all = capabilities()
+        .into_iter()
+        .chain(legacy_capabilities())
+        .chain(journeys());
     let outputs: Vec<(&str, Value)> = all.map(|c| (c.id(), c.output_schema())).collect();
     for example in &examples {
         let schema = if example.status == 200 {
@@ -174,7 +177,11 @@ fn recorded_examples_carry_exactly_the_documented_keys() {
 #[test]
 fn summaries_are_the_template_descriptions() {
     let template = read("template.yaml");
-    for capability in capabilities().into_iter().chain(legacy_capabilities()) {
+    for capability in capabilities()
+        .into_iter()
+        .chain(legacy_capabilities())
+        .chain(journeys())
+    {
         let description = format!(
             "Description: \"{}: {}\"",
             capability.id(),
@@ -229,6 +236,7 @@ fn capability_ids() -> Vec<&'static str> {
     capabilities()
         .into_iter()
         .chain(legacy_capabilities())
+        .chain(journeys())
         .map(|capability| capability.id())
         .collect()
 }

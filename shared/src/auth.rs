@@ -47,7 +47,9 @@ pub const GROUPS: &[(&str, &[&str])] = &[
     // starts from what the person typed, a username or an address, so resolving it to the
     // PingOne user (`readUser`) is its first step; it reads no more than any step after it
     // does, and answers one user or NOT_FOUND, so it lists nobody. The legacy connector's
-    // capabilities are all sign-ins.
+    // capabilities are all sign-ins, and so is the authentication journey (which hands users
+    // with mandatory methods to pair to the device-registration journey: a flow running both
+    // needs "authenticate" and "enroll").
     (
         "authenticate",
         &[
@@ -65,9 +67,11 @@ pub const GROUPS: &[(&str, &[&str])] = &[
             "initializeMfa",
             "initializePasswordlessAuthentication",
             "finalizePasswordlessAuthentication",
+            "authentication",
         ],
     ),
-    // Pairing a new device: create it, activate it, resend its passcode, pairing keys.
+    // Pairing a new device: create it, activate it, resend its passcode, pairing keys; and the
+    // device-registration journey, which does all of these.
     (
         "enroll",
         &[
@@ -77,6 +81,7 @@ pub const GROUPS: &[(&str, &[&str])] = &[
             "createPairingKeyPingID",
             "readPairingKey",
             "deletePairingKey",
+            "device-registration",
         ],
     ),
     // A user's own devices afterwards: read, rename, reorder, unpair.
@@ -102,11 +107,18 @@ pub const LEGACY_CAPABILITIES: &[&str] = &[
     "finalizePasswordlessAuthentication",
 ];
 
+/// The two journeys, by the route segment that names them (`crate::journey::Journey::name`):
+/// routed under `/v1/journeys/`.
+pub const JOURNEYS: &[&str] = &["authentication", "device-registration"];
+
 /// The path of a capability's route, as API Gateway and the local gateway route it:
-/// `/v1/pingid/{capabilityId}`, or `/v1/pingid-legacy/{capabilityId}` for the legacy connector.
+/// `/v1/pingid/{capabilityId}`, `/v1/pingid-legacy/{capabilityId}` for the legacy connector,
+/// `/v1/journeys/{journey}` for the journeys.
 pub fn route(capability_id: &str) -> String {
     if LEGACY_CAPABILITIES.contains(&capability_id) {
         format!("/v1/pingid-legacy/{capability_id}")
+    } else if JOURNEYS.contains(&capability_id) {
+        format!("/v1/journeys/{capability_id}")
     } else {
         format!("/v1/pingid/{capability_id}")
     }
@@ -376,6 +388,7 @@ mod tests {
                 "createDevicePingID",
                 "createPairingKeyPingID",
                 "deletePairingKey",
+                "device-registration",
                 "readDevice",
                 "readPairingKey",
                 "resendOTPForPairing",

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use crate::BoxFuture;
 use crate::budget::Deadline;
 use crate::error::{Error, FieldProblem};
+use crate::journey::JourneyPorts;
 use crate::legacy::LegacyPorts;
 use crate::limits::{OneTimeDestinations, UserLimits};
 use crate::pingone::{PingOne, PingOneCalls};
@@ -47,6 +48,9 @@ pub struct Ports {
     /// The PingID policy document (`PINGID_POLICY_SECRET_ID`); `None` where no function of the
     /// process evaluates policy.
     pub policies: Option<Arc<PolicyStore>>,
+    /// The journeys' continuation key and single-use record (`PINGID_JOURNEY_SECRET_ID`);
+    /// `None` outside the journey functions.
+    pub journeys: Option<JourneyPorts>,
 }
 
 /// Where a call came from, for the few decisions that depend on who could have sent it.
@@ -135,6 +139,15 @@ impl<'a> Invocation<'a> {
         self.ports.legacy.as_ref().ok_or_else(|| {
             Error::ConfigUnavailable(
                 "no pingid.properties configured (PINGID_PROPERTIES_SECRET_ID)".into(),
+            )
+        })
+    }
+
+    /// The journeys' ports (configured by `PINGID_JOURNEY_SECRET_ID`).
+    pub fn journeys(&self) -> Result<&JourneyPorts, Error> {
+        self.ports.journeys.as_ref().ok_or_else(|| {
+            Error::ConfigUnavailable(
+                "no journey secret configured (PINGID_JOURNEY_SECRET_ID)".into(),
             )
         })
     }

@@ -22,6 +22,7 @@
 //! | `PINGID_POLICY_SECRET_ID` | secret holding the PingID policy document ([`crate::policy`]); set for `evalPolicyPingID` | unset |
 //! | `PINGID_POLICY_SOURCE` | `secret`: the document is the policy secret's; `pingid`: read from the legacy tenant's PingID policy API with the properties file (the policy secret, if set, adds its `countryIpRanges`) | `secret` |
 //! | `PINGID_POLICY_FILE` | read the policy document from this file instead (local runs; edits apply at once) | unset |
+//! | `PINGID_JOURNEY_SECRET_ID` | secret holding the key material (≥ 32 characters) the journeys seal their continuations with ([`crate::journey`]); set for the two journey functions | unset |
 //! | `PINGID_API_TOKENS_SECRET_ID` | the API's bearer tokens (`shared::auth`); read by the authorizer only | unset |
 //! | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_ENDPOINT_URL`, … | the AWS SDK's own variables ([`crate::sdk`]) | Lambda's |
 
@@ -32,6 +33,7 @@ use std::time::Duration;
 use crate::budget::DEFAULT_BUDGET;
 use crate::capability::Ports;
 use crate::error::Error;
+use crate::journey::JourneyPorts;
 use crate::legacy::flow::is_return_url;
 use crate::legacy::{DynamoUsedOnce, LegacyPorts, MemoryUsedOnce, SecretProperties, UsedOnce};
 use crate::limits::{
@@ -82,6 +84,8 @@ pub struct Settings {
     pub allow_test_mode: bool,
     /// Id of the API-tokens secret (the authorizer's).
     pub api_tokens_secret_id: Option<String>,
+    /// `PINGID_JOURNEY_SECRET_ID`.
+    pub journey_secret_id: Option<String>,
     /// The per-user limits.
     pub limits: Limits,
     /// DynamoDB table of the per-user counters.
@@ -116,6 +120,7 @@ impl Default for Settings {
             allow_active_from_events: false,
             allow_test_mode: false,
             api_tokens_secret_id: None,
+            journey_secret_id: None,
             policy_secret_id: None,
             policy_file: None,
             policy_from_pingid: false,
@@ -219,6 +224,7 @@ impl Settings {
                 }
             },
             api_tokens_secret_id: non_empty("PINGID_API_TOKENS_SECRET_ID"),
+            journey_secret_id: non_empty("PINGID_JOURNEY_SECRET_ID"),
             policy_secret_id: non_empty("PINGID_POLICY_SECRET_ID"),
             policy_file: non_empty("PINGID_POLICY_FILE").map(PathBuf::from),
             policy_from_pingid: match non_empty("PINGID_POLICY_SOURCE").as_deref() {
@@ -258,12 +264,12 @@ impl Settings {
         // another. Refusing to start is the only safe answer there.
         let in_lambda = non_empty("AWS_LAMBDA_FUNCTION_NAME").is_some();
         if in_lambda
-            && settings.properties_secret_id.is_some()
+            && (settings.properties_secret_id.is_some() || settings.journey_secret_id.is_some())
             && settings.used_once_table.is_none()
         {
             return Err(Error::ConfigUnavailable(
-                "PINGID_USED_ONCE_TABLE must name the single-use table of the legacy functions \
-                 in Lambda"
+                "PINGID_USED_ONCE_TABLE must name the single-use table of the legacy and journey \
+                 functions in Lambda"
                     .into(),
             ));
         }
@@ -297,15 +303,28 @@ impl Settings {
             self.pingone_base_url.as_deref(),
         )?
         .pinned_to(self.pingone_region);
-        let legacy = match &self.properties_secret_id {
-            None => None,
-            Some(secret_id) => Some(LegacyPorts {
+        // One record of spent tokens for the process, built only where something spends them.
+        let used = match (&self.properties_secret_id, &self.journey_secret_id) {
+            (None, None) => None,
+            _ => Some(self.used_once(aws.as_ref())?),
+        };
+        let legacy = match (&self.properties_secret_id, &used) {
+            (Some(secret_id), Some(used)) => Some(LegacyPorts {
                 properties: Arc::new(SecretProperties::new(secrets.clone(), secret_id.clone())),
-                used: self.used_once(aws.as_ref())?,
+                used: used.clone(),
                 return_url: self.legacy_return_url.clone(),
                 return_hosts: self.legacy_return_hosts.clone(),
                 allow_inline_properties: self.allow_inline_properties,
             }),
+            _ => None,
+        };
+        let journeys = match (&self.journey_secret_id, used) {
+            (Some(secret_id), Some(used)) => Some(JourneyPorts {
+                secrets: secrets.clone(),
+                secret_id: secret_id.clone(),
+                used,
+            }),
+            _ => None,
         };
         let policies = self.policies(&secrets, legacy.as_ref())?;
         Ok(Ports {
@@ -317,6 +336,7 @@ impl Settings {
             limits: UserLimits::new(self.limits, self.counters(aws.as_ref())?),
             one_time_destinations: self.one_time_destinations,
             policies,
+            journeys,
         })
     }
 

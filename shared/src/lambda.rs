@@ -671,6 +671,7 @@ mod tests {
             limits: crate::limits::UserLimits::in_memory(Default::default()),
             one_time_destinations: Default::default(),
             policies: None,
+            journeys: None,
         };
         let function = Function {
             capability: &EnrollEmail,

@@ -34,6 +34,10 @@ pub(crate) fn router() -> Router<SharedState> {
     Router::new()
         .route("/_sim/messages", get(messages))
         .route("/_sim/push/{deviceAuthenticationId}", post(push))
+        .route(
+            "/_sim/users/{userId}/latest-device-authentication",
+            get(latest_device_authentication),
+        )
         .route("/_sim/totp/{deviceId}", get(totp_code))
         .route("/_sim/app/{deviceId}/code", get(app_code))
         .route("/_sim/app/{deviceId}", post(set_app))
@@ -94,6 +98,19 @@ async fn push(
         Ok(None)
     })
     .map(Json)
+}
+
+/// `GET /_sim/users/{userId}/latest-device-authentication`: `{"id", "status"}` of the user's
+/// latest device authentication, as the user's phone would know it.
+async fn latest_device_authentication(
+    State(state): State<SharedState>,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (id, status) = state
+        .device_auths
+        .latest_of(&user_id, state.clock.now())
+        .ok_or_else(|| ApiError::not_found("This user has no live device authentication."))?;
+    Ok(Json(json!({ "id": id.to_string(), "status": status })))
 }
 
 /// `GET /_sim/totp/{deviceId}`: the code the TOTP device's authenticator app (or the OATH

@@ -1082,6 +1082,20 @@ impl DeviceAuthStore {
     }
 }
 
+impl DeviceAuthStore {
+    /// The id and status of `user_id`'s latest authentication at `now`: what the user's phone
+    /// would show (a client that drives PingOne through a journey never sees the id).
+    pub(crate) fn latest_of(&self, user_id: &str, now: SystemTime) -> Option<(Uuid, &'static str)> {
+        let mut auths = lock(&self.auths);
+        let auth = auths
+            .values_mut()
+            .filter(|auth| auth.user_id.as_deref() == Some(user_id) && now < auth.expires_at)
+            .max_by_key(|auth| auth.created_at)?;
+        auth.catch_up(now);
+        Some((auth.id, auth.status().as_str()))
+    }
+}
+
 pub(crate) use view::render;
 
 impl DeviceUpdate {

@@ -61,6 +61,11 @@ const COLD_START: &[(&str, &str)] = &[
     ("read-user", "read-user.rest.json"),
     ("read-user-mfa-enabled", "read-user-mfa-enabled.rest.json"),
     ("eval-policy-pingid", "eval-policy-pingid.rest.json"),
+    ("journey-authentication", "journey-authentication.rest.json"),
+    (
+        "journey-device-registration",
+        "journey-device-registration.rest.json",
+    ),
     (
         "update-user-mfa-enabled",
         "update-user-mfa-enabled.rest.json",
@@ -321,6 +326,14 @@ impl Stack {
                 "PINGID_API_TOKENS_SECRET_ID",
                 moto.create_secret("pingid/api-tokens", &tokens.to_string())
                     .await?,
+            ),
+            (
+                "PINGID_JOURNEY_SECRET_ID",
+                moto.create_secret(
+                    "pingid/journeys",
+                    "bench-journey-key-0123456789abcdefghijklmnop",
+                )
+                .await?,
             ),
         ]);
         let http = shared::http::bare_builder().build()?;

@@ -260,6 +260,7 @@ mod tests {
                     format!("{stage}/POST/v1/pingid/createDevicePingID"),
                     format!("{stage}/POST/v1/pingid/createPairingKeyPingID"),
                     format!("{stage}/POST/v1/pingid/deletePairingKey"),
+                    format!("{stage}/POST/v1/journeys/device-registration"),
                     format!("{stage}/POST/v1/pingid-legacy/initializeMfa"),
                     format!("{stage}/POST/v1/pingid/readDevice"),
                     format!("{stage}/POST/v1/pingid/readPairingKey"),

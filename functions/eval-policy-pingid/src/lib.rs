@@ -37,9 +37,7 @@ use serde_json::{Value, json};
 use shared::error::Problems;
 use shared::policy::facts::{parse_ip, parse_timestamp};
 use shared::policy::model::{Location, Method};
-use shared::policy::{
-    Decision, Facts, Fetched, LastTransaction, Need, Outcome, evaluate, mobile_devices,
-};
+use shared::policy::{Facts, LastTransaction, audit, decide};
 use shared::schema::Documented;
 use shared::schema::output::{array, boolean, nullable, pingone_output, string};
 use shared::{Error, Handler, Invocation};
@@ -398,52 +396,18 @@ impl Handler for EvalPolicy {
     async fn handle(&self, invocation: &Invocation<'_>, input: Input) -> Result<Output, Error> {
         let now = shared::clock::unix_seconds(std::time::SystemTime::now());
         let Request {
-            mut facts,
+            facts,
             application,
             risk_level,
         } = input.request(invocation.source_ip(), now)?;
-        let store = invocation.policies().ok_or_else(|| {
-            Error::ConfigUnavailable(
-                "no policy document configured (PINGID_POLICY_SECRET_ID)".into(),
-            )
-        })?;
-        let decision = match store.current().await {
-            Err(unavailable) => Decision::without_policy(&unavailable.0),
-            Ok(set) => loop {
-                match evaluate(&set, &facts) {
-                    Outcome::Decided(decision) => break decision,
-                    Outcome::Needs(Need::Devices) => {
-                        facts.devices = devices(invocation, &input.user_id).await;
-                    }
-                    Outcome::Needs(Need::PushRequests { window }) => {
-                        facts.push_requests = match invocation
-                            .limits()
-                            .count_push_request(&input.user_id, window)
-                            .await
-                        {
-                            Ok(count) => Fetched::Known(count),
-                            Err(error) => {
-                                tracing::warn!(code = error.code(), error = %error, "the push counter could not be read");
-                                Fetched::Unavailable
-                            }
-                        };
-                    }
-                }
-            },
-        };
+        let decision = decide(invocation, &input.user_id, facts).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        tracing::info!(
-            audit = "policyDecision",
-            evaluationId = %id,
-            userId = %input.user_id,
-            application = application.as_deref().unwrap_or(""),
-            action = decision.action.name(),
-            matchedPolicy = decision.policy.as_deref().unwrap_or(""),
-            matchedRule = decision.rule.unwrap_or(""),
-            failedClosed = decision.failed_closed,
-            riskLevel = risk_level.as_deref().unwrap_or(""),
-            reasons = ?decision.reasons,
-            "policy decision"
+        audit(
+            &id,
+            &input.user_id,
+            application.as_deref(),
+            &decision,
+            risk_level.as_deref(),
         );
         Ok(Output {
             raw_response: json!({ "action": decision.action.name(), "id": id }),
@@ -461,20 +425,5 @@ impl Handler for EvalPolicy {
                 .collect(),
             failed_closed: decision.failed_closed,
         })
-    }
-}
-
-/// The user's PingID app devices; unavailable when PingOne does not answer (the rule that
-/// needs them then fails closed).
-async fn devices(
-    invocation: &Invocation<'_>,
-    user_id: &str,
-) -> Fetched<Vec<shared::policy::MobileDevice>> {
-    match invocation.pingone().list_devices(user_id).await {
-        Ok(response) => Fetched::Known(mobile_devices(&response.body)),
-        Err(error) => {
-            tracing::warn!(code = error.code(), error = %error, "the user's devices could not be read");
-            Fetched::Unavailable
-        }
     }
 }

@@ -34,6 +34,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use shared::journey::registration::allowed_types;
 use shared::pingone::{DevicesOutput, Headers, PingOneCalls};
 use shared::schema::Documented;
 use shared::schema::output::{
@@ -81,21 +82,6 @@ fn selects(label: &str, pingone_type: &str) -> bool {
         None => device_type::is_a(pingone_type, label),
     }
 }
-
-/// Policy sections and the device type each enables, in `allowedtypes` order.
-const POLICY_SECTIONS: &[(&str, &str)] = &[
-    ("sms", "SMS"),
-    ("voice", "VOICE"),
-    ("email", "EMAIL"),
-    ("mobile", "MOBILE"),
-    ("totp", "TOTP"),
-    ("oathToken", "OATH_TOKEN"),
-    ("yubikey", "YUBIKEY"),
-    ("desktop", "PINGID_DESKTOP_GEN2"),
-    ("fido2", "FIDO2"),
-    ("platform", "PLATFORM"),
-    ("securityKey", "SECURITY_KEY"),
-];
 
 /// The validated `properties`.
 #[derive(Debug, Deserialize, shared::Input)]
@@ -250,18 +236,6 @@ impl Input {
         };
         status_ok && type_ok
     }
-}
-
-/// The device types `policy` lets users enroll.
-fn allowed_types(policy: &Value) -> Vec<&'static str> {
-    POLICY_SECTIONS
-        .iter()
-        .filter(|(section, _)| {
-            let flag = |key: &str| policy.pointer(&format!("/{section}/{key}"))?.as_bool();
-            flag("enabled") == Some(true) && flag("pairingDisabled") != Some(true)
-        })
-        .map(|(_, kind)| *kind)
-        .collect()
 }
 
 /// `mfaPolicy` of the output: the policy's id, name and device selection.

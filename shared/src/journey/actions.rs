@@ -21,8 +21,9 @@ pub enum At {
     OtpRequired,
     /// `ASSERTION_REQUIRED`.
     AssertionRequired,
-    /// `REGISTRATION_REQUIRED`.
-    RegistrationRequired,
+    /// Back from the device-registration journey, which handed over after pairing a
+    /// mandatory method: the journey re-checks the mandatory methods and goes on.
+    Registered,
 }
 
 /// What the client asks for.
@@ -45,8 +46,8 @@ pub enum UserAction {
     },
     /// Whether the push was answered.
     Poll,
-    /// Register one of the mandatory methods.
-    Register(String),
+    /// Go on after the device-registration journey handed back.
+    Continue,
     /// Give up.
     Cancel,
 }
@@ -69,8 +70,8 @@ pub enum Command {
     },
     /// Read the authentication again.
     Read,
-    /// Hand over to the device-registration journey for this method.
-    Register(String),
+    /// Check the mandatory methods again, and authenticate when all are paired.
+    Resume,
     /// Cancel the authentication.
     Cancel,
 }
@@ -83,7 +84,7 @@ impl At {
             At::PushPending => "PUSH_PENDING",
             At::OtpRequired => "OTP_REQUIRED",
             At::AssertionRequired => "ASSERTION_REQUIRED",
-            At::RegistrationRequired => "REGISTRATION_REQUIRED",
+            At::Registered => "REGISTERED",
         }
     }
 }
@@ -97,20 +98,15 @@ impl UserAction {
             UserAction::UseCode(_) => "useCode",
             UserAction::Assertion { .. } => "assertion",
             UserAction::Poll => "poll",
-            UserAction::Register(_) => "register",
+            UserAction::Continue => "continue",
             UserAction::Cancel => "cancel",
         }
     }
 }
 
-/// The command for `action` at `at` under `switches`; `mandatory_missing`: the mandatory
-/// methods not paired yet. Anything the step does not offer is refused, naming the action.
-pub fn command(
-    at: At,
-    switches: &Switches,
-    mandatory_missing: &[&str],
-    action: UserAction,
-) -> Result<Command, Error> {
+/// The command for `action` at `at` under `switches`. Anything the step does not offer is
+/// refused, naming the action.
+pub fn command(at: At, switches: &Switches, action: UserAction) -> Result<Command, Error> {
     let name = action.name();
     let refuse =
         |problem: String| Error::Validation(vec![FieldProblem::new("properties.action", problem)]);
@@ -138,15 +134,7 @@ pub fn command(
         (At::AssertionRequired, UserAction::Assertion { assertion, origin }) => {
             Command::CheckAssertion { assertion, origin }
         }
-        (At::RegistrationRequired, UserAction::Register(method)) => {
-            if !mandatory_missing.contains(&method.as_str()) {
-                return Err(refuse(format!(
-                    "{} is not a mandatory method still to pair",
-                    method.chars().take(40).collect::<String>()
-                )));
-            }
-            Command::Register(method)
-        }
+        (At::Registered, UserAction::Continue) => Command::Resume,
         _ => return Err(not_offered()),
     })
 }
@@ -178,43 +166,42 @@ mod tests {
     fn each_step_takes_the_actions_it_offers() {
         let on = switches(true);
         assert!(matches!(
-            command(At::DeviceSelection, &on, &[], UserAction::SelectDevice("d1".into())),
+            command(At::DeviceSelection, &on, UserAction::SelectDevice("d1".into())),
             Ok(Command::SelectDevice(id)) if id == "d1"
         ));
         assert!(matches!(
             command(
                 At::DeviceSelection,
                 &on,
-                &[],
                 UserAction::SelectBackup(Backup::Sms)
             ),
             Ok(Command::SendBackup(Backup::Sms))
         ));
         assert!(matches!(
-            command(At::PushPending, &on, &[], UserAction::Poll),
+            command(At::PushPending, &on, UserAction::Poll),
             Ok(Command::Read)
         ));
         assert!(matches!(
-            command(At::PushPending, &on, &[], UserAction::UseCode(code())),
+            command(At::PushPending, &on, UserAction::UseCode(code())),
             Ok(Command::CheckOtp(_))
         ));
         assert!(matches!(
-            command(At::OtpRequired, &on, &[], UserAction::Otp(code())),
+            command(At::OtpRequired, &on, UserAction::Otp(code())),
             Ok(Command::CheckOtp(_))
         ));
         assert!(matches!(
-            command(At::RegistrationRequired, &on, &["VOICE"], UserAction::Register("VOICE".into())),
-            Ok(Command::Register(method)) if method == "VOICE"
+            command(At::Registered, &on, UserAction::Continue),
+            Ok(Command::Resume)
         ));
         for at in [
             At::DeviceSelection,
             At::PushPending,
             At::OtpRequired,
             At::AssertionRequired,
-            At::RegistrationRequired,
+            At::Registered,
         ] {
             assert!(matches!(
-                command(at, &on, &[], UserAction::Cancel),
+                command(at, &on, UserAction::Cancel),
                 Ok(Command::Cancel)
             ));
         }
@@ -224,45 +211,33 @@ mod tests {
     fn anything_else_is_refused_before_anything_is_sent() {
         let off = switches(false);
         assert_eq!(
-            refusal(command(At::OtpRequired, &off, &[], UserAction::Poll)),
+            refusal(command(At::OtpRequired, &off, UserAction::Poll)),
             "poll is not offered at OTP_REQUIRED"
         );
         assert_eq!(
-            refusal(command(At::PushPending, &off, &[], UserAction::Otp(code()))),
+            refusal(command(At::PushPending, &off, UserAction::Otp(code()))),
             "otp is not offered at PUSH_PENDING"
         );
         assert_eq!(
-            refusal(command(
-                At::PushPending,
-                &off,
-                &[],
-                UserAction::UseCode(code())
-            )),
+            refusal(command(At::PushPending, &off, UserAction::UseCode(code()))),
             "useCode is switched off for this journey"
         );
         assert_eq!(
             refusal(command(
                 At::DeviceSelection,
                 &off,
-                &[],
                 UserAction::SelectBackup(Backup::Email)
             )),
             "the EMAIL backup is not offered to this user"
         );
         assert_eq!(
-            refusal(command(
-                At::RegistrationRequired,
-                &off,
-                &["VOICE"],
-                UserAction::Register("SMS".into())
-            )),
-            "SMS is not a mandatory method still to pair"
+            refusal(command(At::DeviceSelection, &off, UserAction::Continue)),
+            "continue is not offered at DEVICE_SELECTION"
         );
         assert_eq!(
             refusal(command(
                 At::AssertionRequired,
                 &off,
-                &[],
                 UserAction::SelectDevice("d1".into())
             )),
             "select is not offered at ASSERTION_REQUIRED"

@@ -3,14 +3,14 @@
 //! gathers the facts (the user's devices and profile, the policy decision, PingOne's
 //! authentication) and applies these.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::device_type;
 use crate::policy::{Action, Method};
 
 /// The backups the subflow template can offer, each sent to the user's profile phone or
 /// address (never to one the flow names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Backup {
     /// A passcode by text to the profile's phone (`SMSBackup`).
@@ -58,7 +58,7 @@ pub struct Variables {
 
 /// The switches in force for one journey: each is the flow's variable when set, else what the
 /// policy allows; set in one place, where Ping's template must be changed in two.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Switches {
     /// The backups offered at device selection, in the template's order.

@@ -81,6 +81,19 @@ impl Continuations {
         now: SystemTime,
         used: &dyn UsedOnce,
     ) -> Result<S, Error> {
+        self.open(journey, user_id, token, now)?.spend(used).await
+    }
+
+    /// The continuation `token` opened and checked, not spent yet: a journey checks the
+    /// client's action against the step first, so a mistake in the action (a field missing, an
+    /// action the step does not offer) leaves the continuation usable.
+    pub fn open<S: DeserializeOwned>(
+        &self,
+        journey: Journey,
+        user_id: &str,
+        token: &str,
+        now: SystemTime,
+    ) -> Result<Opened<S>, Error> {
         // Another user's, another journey's, tampered or not ours at all: one answer, so
         // nothing is learnt about whose it is.
         let sealed: Sealed<S> = sealed::open(
@@ -99,16 +112,31 @@ impl Continuations {
         if unix_seconds(now) >= sealed.exp {
             return Err(refuse("has expired; start the journey again"));
         }
-        let expires_at = UNIX_EPOCH + Duration::from_secs(sealed.exp);
+        Ok(Opened(sealed))
+    }
+}
+
+/// An opened continuation: its step, readable before it is spent.
+pub struct Opened<S>(Sealed<S>);
+
+impl<S> Opened<S> {
+    /// The step it carries.
+    pub fn step(&self) -> &S {
+        &self.0.step
+    }
+
+    /// Spends it in the single-use record: the step, unless it was spent before.
+    pub async fn spend(self, used: &dyn UsedOnce) -> Result<S, Error> {
+        let expires_at = UNIX_EPOCH + Duration::from_secs(self.0.exp);
         if !used
-            .claim(&format!("journey#{}", sealed.id), expires_at)
+            .claim(&format!("journey#{}", self.0.id), expires_at)
             .await?
         {
             return Err(refuse(
                 "was used already: each continuation takes one step; use the latest one",
             ));
         }
-        Ok(sealed.step)
+        Ok(self.0.step)
     }
 }
 

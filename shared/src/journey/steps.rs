@@ -5,7 +5,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::Journey;
 use super::authentication::{Backup, Mandatory, Switches};
+use super::state::PolicyDecision;
 
 /// How long a client should wait before polling a pending push again.
 pub const POLL_AFTER_SECONDS: u32 = 2;
@@ -32,6 +34,9 @@ pub enum Step {
     PushPending {
         /// When to poll again.
         poll_after_seconds: u32,
+        /// Why the step is shown again: `INVALID_OTP` after a wrong app code (Use Code).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry: Option<&'static str>,
     },
     /// A passcode is expected.
     OtpRequired {
@@ -43,13 +48,17 @@ pub enum Step {
         /// Wrong passcodes the user may still type, when PingOne said.
         #[serde(skip_serializing_if = "Option::is_none")]
         attempts_left: Option<u32>,
+        /// Why the step is shown again: `INVALID_OTP` after a wrong passcode.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retry: Option<&'static str>,
     },
     /// A WebAuthn assertion is expected.
     AssertionRequired {
         /// PingOne's request options, for `navigator.credentials.get`.
         public_key_credential_request_options: Value,
     },
-    /// Methods the deployment makes mandatory are not all paired yet.
+    /// Methods the deployment makes mandatory are not all paired yet: the continuation is the
+    /// device-registration journey's, limited to them, and hands back here when one is paired.
     RegistrationRequired {
         /// Every mandatory method, `paired` or `not paired`.
         mandatory: Vec<Mandatory>,
@@ -59,6 +68,9 @@ pub enum Step {
         /// The method used (a PingOne device type), when one was.
         #[serde(skip_serializing_if = "Option::is_none")]
         method: Option<String>,
+        /// The policy decision the journey started with, when it evaluated one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        decision: Option<PolicyDecision>,
     },
     /// Ended without authenticating.
     Failed {
@@ -72,20 +84,94 @@ pub enum Step {
     },
 }
 
-/// One action the client may take: its name and its input fields with what each holds.
+/// One action the client may take: its name, the journey to send it to, and its input fields
+/// with what each holds. The continuation and the user's id go with every action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActionSpec {
     /// The `action` value to send.
     pub action: &'static str,
+    /// The journey that takes it: `authentication` or `device-registration` (the route
+    /// `POST /v1/journeys/{journey}`); a hand-over moves the client from one to the other.
+    pub journey: &'static str,
     /// Input field → what it holds.
     pub fields: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
-fn action(name: &'static str, fields: &[(&'static str, &'static str)]) -> ActionSpec {
-    ActionSpec {
-        action: name,
-        fields: fields.iter().copied().collect(),
+impl ActionSpec {
+    /// Action `name` of `journey`, with its input fields.
+    pub fn new(
+        journey: Journey,
+        name: &'static str,
+        fields: &[(&'static str, &'static str)],
+    ) -> Self {
+        ActionSpec {
+            action: name,
+            journey: journey.name(),
+            fields: fields.iter().copied().collect(),
+        }
     }
+}
+
+fn action(name: &'static str, fields: &[(&'static str, &'static str)]) -> ActionSpec {
+    ActionSpec::new(Journey::Authentication, name, fields)
+}
+
+/// A phone number as the screen shows it: the country code and area prefix and the last two
+/// digits (`+15555550101` → `+1555*****01`), as PingOne masks it in device lists [I].
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    let (head, tail) = if chars.len() > 8 { (5, 2) } else { (0, 2) };
+    let tail = tail.min(chars.len());
+    let hidden = chars.len().saturating_sub(head + tail);
+    chars[..head.min(chars.len())]
+        .iter()
+        .chain(std::iter::repeat_n(&'*', hidden))
+        .chain(&chars[chars.len() - tail..])
+        .collect()
+}
+
+/// An address as the screen shows it: the first character and the domain
+/// (`alice@example.com` → `a****@example.com`).
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}****@{domain}")
+        }
+        None => "****".to_string(),
+    }
+}
+
+/// A device of the user's as a selection screen shows it: id, type, nickname, and its phone or
+/// address masked; nothing else of PingOne's device (no secrets, no app details).
+pub fn shown_device(device: &Value) -> Value {
+    let mut shown = serde_json::Map::new();
+    for key in ["id", "type"] {
+        if let Some(value) = device.get(key).filter(|value| value.is_string()) {
+            shown.insert(key.into(), value.clone());
+        }
+    }
+    // A nickname may be the phone or address itself (the default of some enrollments): it is
+    // masked like them.
+    if let Some(nickname) = device["nickname"].as_str() {
+        let contact = [&device["phone"], &device["email"]]
+            .into_iter()
+            .filter_map(Value::as_str)
+            .find(|contact| *contact == nickname);
+        let shown_name = match contact {
+            Some(email) if email.contains('@') => mask_email(email),
+            Some(phone) => mask_phone(phone),
+            None => nickname.to_string(),
+        };
+        shown.insert("nickname".into(), Value::String(shown_name));
+    }
+    if let Some(phone) = device["phone"].as_str() {
+        shown.insert("phone".into(), Value::String(mask_phone(phone)));
+    }
+    if let Some(email) = device["email"].as_str() {
+        shown.insert("email".into(), Value::String(mask_email(email)));
+    }
+    Value::Object(shown)
 }
 
 impl Step {
@@ -139,11 +225,8 @@ impl Step {
                 cancel,
             ],
             Step::RegistrationRequired { .. } => vec![
-                action(
-                    "register",
-                    &[("method", "one of the mandatory methods not paired yet")],
-                ),
-                cancel,
+                super::registration::register("one of the mandatory methods not paired yet"),
+                ActionSpec::new(Journey::DeviceRegistration, "cancel", &[]),
             ],
             Step::Completed { .. } | Step::Failed { .. } | Step::Denied { .. } => Vec::new(),
         }
@@ -171,15 +254,24 @@ impl Step {
             },
             "PUSH_CONFIRMATION_REQUIRED" => Step::PushPending {
                 poll_after_seconds: POLL_AFTER_SECONDS,
+                retry: None,
             },
             "PUSH_CONFIRMATION_TIMED_OUT" if switches.otp_fallback => Step::OtpRequired {
                 channel: "MOBILE".into(),
                 destination: None,
                 attempts_left: None,
+                retry: None,
             },
             "PUSH_CONFIRMATION_TIMED_OUT" => Step::Failed {
                 reason: "PUSH_TIMED_OUT",
             },
+            // PingOne asks for the app's code when the push cannot reach the phone: that is
+            // the OTP fallback, so without it the journey fails.
+            "OTP_REQUIRED" if in_use()["type"] == "MOBILE" && !switches.otp_fallback => {
+                Step::Failed {
+                    reason: "PUSH_UNREACHABLE",
+                }
+            }
             "OTP_REQUIRED" => {
                 let device = in_use();
                 Step::OtpRequired {
@@ -189,6 +281,7 @@ impl Step {
                         .or(device["email"].as_str())
                         .map(str::to_string),
                     attempts_left: None,
+                    retry: None,
                 }
             }
             "ASSERTION_REQUIRED" => Step::AssertionRequired {
@@ -197,6 +290,7 @@ impl Step {
             },
             "COMPLETED" => Step::Completed {
                 method: in_use()["type"].as_str().map(str::to_string),
+                decision: None,
             },
             "CANCELED" => Step::Failed { reason: "CANCELED" },
             "FAILED" => Step::Failed {
@@ -319,6 +413,26 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&selection.actions(&off)[0]).unwrap()["fields"]["backup"],
             "or one of the backups listed: SMS, VOICE, EMAIL"
+        );
+    }
+
+    #[test]
+    fn contact_details_are_masked_and_nothing_else_of_a_device_is_shown() {
+        assert_eq!(mask_phone("+15555550101"), "+1555*****01");
+        assert_eq!(mask_phone("+4930123"), "******23");
+        assert_eq!(mask_email("alice@example.com"), "a****@example.com");
+        assert_eq!(mask_email("not an address"), "****");
+        let device = json!({"id": "d1", "type": "SMS", "phone": "+15555550101",
+                            "status": "ACTIVE", "secret": "never shown", "nickname": "Work"});
+        assert_eq!(
+            shown_device(&device),
+            json!({"id": "d1", "type": "SMS", "nickname": "Work", "phone": "+1555*****01"})
+        );
+        let named_by_its_phone = json!({"id": "d2", "type": "VOICE", "phone": "+15555550101",
+                                        "nickname": "+15555550101"});
+        assert_eq!(
+            shown_device(&named_by_its_phone)["nickname"],
+            "+1555*****01"
         );
     }
 

@@ -59,6 +59,26 @@ impl PingOneErrorDetail {
     }
 }
 
+/// The attempts PingOne says are left after a wrong passcode (as [`PingOneErrorDetail::problem`] words
+/// them: "(N attempt(s) remaining)").
+pub fn attempts_left(details: &[FieldProblem]) -> Option<u32> {
+    details.iter().find_map(|detail| {
+        let (before, _) = detail.problem.split_once(" attempt(s) remaining")?;
+        let (_, count) = before.rsplit_once('(')?;
+        count.parse().ok()
+    })
+}
+
+/// Whether PingOne named `code` among the problems (`CODE: message`).
+pub fn names_code(details: &[FieldProblem], code: &str) -> bool {
+    details.iter().any(|detail| {
+        detail
+            .problem
+            .strip_prefix(code)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(':'))
+    })
+}
+
 /// PingOne's English messages are for debugging; keep what we pass on short.
 fn clip(text: &str) -> String {
     const MAX: usize = 200;
@@ -269,5 +289,19 @@ mod tests {
             json!({"code": "INVALID_DATA", "message": "x".repeat(5000)}),
         );
         assert!(error.to_string().len() < 300);
+    }
+
+    #[test]
+    fn pingones_words_after_a_wrong_passcode_are_read() {
+        let wrong = [FieldProblem::new(
+            "otp",
+            "INVALID_OTP: The passcode is not correct. (2 attempt(s) remaining)",
+        )];
+        assert_eq!(attempts_left(&wrong), Some(2));
+        assert!(names_code(&wrong, "INVALID_OTP"));
+        assert!(!names_code(&wrong, "INVALID"));
+        let blocked = [FieldProblem::new("otp", "TOO_MANY_ATTEMPTS: Too many.")];
+        assert_eq!(attempts_left(&blocked), None);
+        assert!(names_code(&blocked, "TOO_MANY_ATTEMPTS"));
     }
 }

@@ -132,3 +132,74 @@ pub fn mobile_devices(list: &Value) -> Vec<MobileDevice> {
         })
         .collect()
 }
+
+/// The decision for `user_id` on `facts`, fetching what the applicable rules need: the user's
+/// PingID app devices (one PingOne read) and the push counter (the per-user limits table), each
+/// only when a rule reaches for it. A fact that cannot be fetched is unavailable, and the rule
+/// needing it fails closed. Without a valid document the answer is `DENY`.
+pub async fn decide(
+    invocation: &crate::Invocation<'_>,
+    user_id: &str,
+    mut facts: Facts,
+) -> Result<Decision, crate::Error> {
+    let store = invocation.policies().ok_or_else(|| {
+        crate::Error::ConfigUnavailable(
+            "no policy document configured (PINGID_POLICY_SECRET_ID)".into(),
+        )
+    })?;
+    let set = match store.current().await {
+        Err(unavailable) => return Ok(Decision::without_policy(&unavailable.0)),
+        Ok(set) => set,
+    };
+    loop {
+        match evaluate(&set, &facts) {
+            Outcome::Decided(decision) => return Ok(decision),
+            Outcome::Needs(Need::Devices) => {
+                facts.devices = match invocation.pingone().list_devices(user_id).await {
+                    Ok(response) => Fetched::Known(mobile_devices(&response.body)),
+                    Err(error) => {
+                        tracing::warn!(code = error.code(), error = %error, "the user's devices could not be read");
+                        Fetched::Unavailable
+                    }
+                };
+            }
+            Outcome::Needs(Need::PushRequests { window }) => {
+                facts.push_requests = match invocation
+                    .limits()
+                    .count_push_request(user_id, window)
+                    .await
+                {
+                    Ok(count) => Fetched::Known(count),
+                    Err(error) => {
+                        tracing::warn!(code = error.code(), error = %error, "the push counter could not be read");
+                        Fetched::Unavailable
+                    }
+                };
+            }
+        }
+    }
+}
+
+/// Writes the decision's audit line, keyed by its evaluation id `id`: who, what, which policy
+/// and rule, and why; nothing personal but the user's id (no address, agent or location).
+pub fn audit(
+    id: &str,
+    user_id: &str,
+    application: Option<&str>,
+    decision: &Decision,
+    risk_level: Option<&str>,
+) {
+    tracing::info!(
+        audit = "policyDecision",
+        evaluationId = %id,
+        userId = %user_id,
+        application = application.unwrap_or(""),
+        action = decision.action.name(),
+        matchedPolicy = decision.policy.as_deref().unwrap_or(""),
+        matchedRule = decision.rule.unwrap_or(""),
+        failedClosed = decision.failed_closed,
+        riskLevel = risk_level.unwrap_or(""),
+        reasons = ?decision.reasons,
+        "policy decision"
+    );
+}

@@ -264,17 +264,23 @@ fn every_capability_of_the_product_is_in_a_token_group_under_its_route() {
         .iter()
         .map(|c| c.id())
         .collect();
+    let journeys: Vec<&str> = pingid_local::journeys().iter().map(|c| c.id()).collect();
     let grouped: BTreeSet<&str> = GROUPS
         .iter()
         .flat_map(|(_, ids)| ids.iter().copied())
         .collect();
 
     // Any route can be given to a token: each capability is in a group
-    for id in plain.iter().chain(&legacy) {
+    for id in plain.iter().chain(&legacy).chain(&journeys) {
         assert!(grouped.contains(id), "{id} is in no token group");
     }
     // and the groups name no capability the product does not have
-    let product: BTreeSet<&str> = plain.iter().chain(&legacy).copied().collect();
+    let product: BTreeSet<&str> = plain
+        .iter()
+        .chain(&legacy)
+        .chain(&journeys)
+        .copied()
+        .collect();
     assert_eq!(
         grouped.difference(&product).collect::<Vec<_>>(),
         Vec::<&&str>::new()
@@ -286,6 +292,16 @@ fn every_capability_of_the_product_is_in_a_token_group_under_its_route() {
     for id in &legacy {
         assert_eq!(route(id), format!("/v1/pingid-legacy/{id}"));
     }
+    for id in &journeys {
+        assert_eq!(route(id), format!("/v1/journeys/{id}"));
+    }
+    assert_eq!(
+        shared::auth::JOURNEYS
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>(),
+        journeys.iter().copied().collect::<BTreeSet<_>>()
+    );
     assert_eq!(
         LEGACY_CAPABILITIES.iter().copied().collect::<BTreeSet<_>>(),
         legacy.iter().copied().collect::<BTreeSet<_>>()

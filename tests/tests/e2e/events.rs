@@ -78,9 +78,11 @@ type Outcome = (Option<u16>, Option<String>, Option<String>);
 
 /// The outcome, and the output object when the call succeeded.
 fn outcome(invocation: Invocation) -> (Outcome, Option<Value>) {
+    // A capability's `status`, or a journey's `step`.
     let status_of = |output: &Value| {
         output
             .get("status")
+            .or_else(|| output.get("step"))
             .and_then(Value::as_str)
             .map(str::to_string)
     };

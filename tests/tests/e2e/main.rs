@@ -15,6 +15,8 @@ mod enrollment;
 mod enrollment_queue;
 mod events;
 mod harness;
+mod journey_authentication;
+mod journey_registration;
 mod legacy;
 mod legacy_browser;
 mod legacy_return_page;

@@ -704,12 +704,14 @@ fn one_function_per_capability(t: &Template) -> Vec<String> {
             || routes.iter().any(|route| {
                 route["Method"] != "post"
                     || !route["Path"].as_str().is_some_and(|path| {
-                        path.starts_with("/v1/pingid/") || path.starts_with("/v1/pingid-legacy/")
+                        path.starts_with("/v1/pingid/")
+                            || path.starts_with("/v1/pingid-legacy/")
+                            || path.starts_with("/v1/journeys/")
                     })
             })
         {
             problems.push(format!(
-                "{logical} must have {expected_routes} POST /v1/pingid[-legacy]/<capability> route(s)"
+                "{logical} must have {expected_routes} POST /v1/pingid[-legacy]/<capability> or /v1/journeys/<journey> route(s)"
             ));
         }
     }
@@ -896,18 +898,21 @@ fn quiet_logs_by_default(t: &Template) -> Vec<String> {
 }
 
 fn no_wildcard_secrets(t: &Template) -> Vec<String> {
+    let resources = &t.transformed["Resources"];
     statements(&t.transformed)
         .into_iter()
         .filter(|(_, statement)| actions(statement).any(|a| a.starts_with("secretsmanager:")))
         .filter_map(|(owner, statement)| {
             let only_get = actions(&statement).all(|a| a == "secretsmanager:GetSecretValue");
             let resource = &statement["Resource"];
-            let one_parameter = resource["Ref"]
-                .as_str()
-                .is_some_and(|name| name.ends_with("SecretArn"));
-            (!only_get || !one_parameter).then(|| {
+            // A secret the deployer names (an ARN parameter), or one the stack itself creates.
+            let one_secret = resource["Ref"].as_str().is_some_and(|name| {
+                name.ends_with("SecretArn")
+                    || resources[name]["Type"] == "AWS::SecretsManager::Secret"
+            });
+            (!only_get || !one_secret).then(|| {
                 format!(
-                    "{owner}: {:?} on {resource} (want GetSecretValue on one secret ARN parameter)",
+                    "{owner}: {:?} on {resource} (want GetSecretValue on one secret: an ARN parameter or the stack's own)",
                     actions(&statement).collect::<Vec<_>>()
                 )
             })
@@ -1080,7 +1085,9 @@ fn dead_letter_and_redrive(t: &Template) -> Vec<String> {
 /// functions that send or check may update it (and nothing else may do more), and each limit is
 /// a parameter with the documented default.
 fn per_user_limits(t: &Template) -> Vec<String> {
-    const COUNTING: [&str; 5] = [
+    const COUNTING: [&str; 7] = [
+        "AuthenticationJourneyFunction",
+        "DeviceRegistrationJourneyFunction",
         "CreateDeviceAuthenticationPingIDFunction",
         "DeviceSelectDeviceAuthenticationFunction",
         "ValidateOtpDeviceAuthenticationFunction",

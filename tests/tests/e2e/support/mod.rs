@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 pub const FUNCTIONS: &[(&str, &str)] = &[
     ("readAllDevicesPingID", "read-all-devices-pingid"),
     ("evalPolicyPingID", "eval-policy-pingid"),
+    ("authentication", "journey-authentication"),
+    ("device-registration", "journey-device-registration"),
     (
         "createDeviceAuthenticationPingID",
         "create-device-authentication-pingid",
@@ -69,6 +71,10 @@ pub const AUTHORIZER: &str = "api-authorizer";
 /// `events/api-authorizer.token.json`.
 pub const DEMO_API_TOKEN: &str = "demo-davinci-token-0123456789abcdefghijklmnopqrstuv";
 
+/// The journeys' continuation key in the stack's Secrets Manager: a test that needs a
+/// continuation no journey would issue (an expired one) seals it with this.
+pub const JOURNEY_KEY: &str = "e2e-journey-key-0123456789abcdefghijklmnopqrstuvwxyz";
+
 /// A simulator, a moto server with the connection secret, and a way to start functions.
 pub struct Stack {
     pub sim: RunningSim,
@@ -84,6 +90,8 @@ pub struct Stack {
     pub api_tokens_arn: String,
     /// The PingID policy document's secret (the demo document, `local/policy.json`).
     pub policy_arn: String,
+    /// The journeys' continuation key.
+    pub journey_arn: String,
     http: reqwest::Client,
 }
 
@@ -131,6 +139,10 @@ impl Stack {
             .create_secret("pingid/policy", DEMO_POLICY)
             .await
             .expect("policy stored");
+        let journey_arn = moto
+            .create_secret("pingid/journeys", JOURNEY_KEY)
+            .await
+            .expect("journey key stored");
         let tokens = json!({"tokens": {
             "davinci-2026-11": DEMO_API_TOKEN,
             "davinci-2027-05": "next-davinci-token-0123456789abcdefghijklmnopqrst",
@@ -148,6 +160,7 @@ impl Stack {
             limits_table,
             api_tokens_arn,
             policy_arn,
+            journey_arn,
             http: shared::http::bare_builder()
                 .build()
                 .expect("the client builds"),
@@ -164,6 +177,7 @@ impl Stack {
         env.push(("PINGID_LIMITS_TABLE", self.limits_table.clone()));
         env.push(("PINGID_API_TOKENS_SECRET_ID", self.api_tokens_arn.clone()));
         env.push(("PINGID_POLICY_SECRET_ID", self.policy_arn.clone()));
+        env.push(("PINGID_JOURNEY_SECRET_ID", self.journey_arn.clone()));
         env
     }
 
@@ -340,7 +354,7 @@ impl Function {
 
     /// POSTs `body` as the request body through a REST (v1) event.
     pub async fn call_body(&self, body: &Value) -> ProxyResponse {
-        let path = format!("/v1/pingid/{}", self.capability_id);
+        let path = shared::auth::route(&self.capability_id);
         self.invoke_proxy(ApiRequest::post_json(&path, body).rest_event())
             .await
     }
@@ -353,6 +367,31 @@ impl Function {
             .expect("the function answers")
             .into_proxy_response()
             .expect("a proxy response")
+    }
+
+    /// Takes `action` (with `fields`) from a journey's `answer`, as `user`, whatever the
+    /// outcome: the continuation goes with it, as a client following the answer sends it.
+    pub async fn act(
+        &self,
+        user: &str,
+        answer: &Value,
+        action: &str,
+        fields: Value,
+    ) -> ProxyResponse {
+        let mut properties = fields;
+        properties["pingIdUserId"] = json!(user);
+        properties["continuation"] = answer["continuation"].clone();
+        properties["action"] = json!(action);
+        self.call(properties).await
+    }
+
+    /// Like [`Function::act`], for an action the answer offered, expecting 200.
+    pub async fn take(&self, user: &str, answer: &Value, action: &str, fields: Value) -> Value {
+        assert!(
+            action_names(answer).contains(&action),
+            "{action} is not offered by {answer}"
+        );
+        ok(&self.act(user, answer, action, fields).await)
     }
 
     /// Everything the process wrote.
@@ -413,4 +452,36 @@ pub fn assert_no_secret_in_logs(functions: &[&Function], secrets: &[&str]) {
             }
         }
     }
+}
+
+/// The actions a journey's answer offers, by name.
+pub fn action_names(answer: &Value) -> Vec<&str> {
+    answer["actions"]
+        .as_array()
+        .expect("an answer lists its actions")
+        .iter()
+        .map(|action| action["action"].as_str().expect("an action name"))
+        .collect()
+}
+
+/// `field: problem` for each detail of an error body.
+pub fn problems(body: &Value) -> Vec<String> {
+    body["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["field"].as_str().unwrap(),
+                d["problem"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// Asserts a 400 `VALIDATION_FAILED` answer naming exactly `expected` (`field: problem`).
+pub fn refused(response: &ProxyResponse, expected: &[&str]) {
+    let body = failed(response, 400, "VALIDATION_FAILED");
+    assert_eq!(problems(&body), expected);
 }
