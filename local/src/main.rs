@@ -35,7 +35,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(
         gateway = %local.base_url(),
         simulator = %local.sim().base_url(),
-        "local stack ready: POST /v1/pingid/{{capabilityId}} with Authorization: Bearer <token>"
+        "local stack ready: POST /v1/pingid/{{capabilityId}}, /v1/pingid-legacy/{{capabilityId}} and /v1/journeys/{{journey}} with Authorization: Bearer <token>"
     );
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
