@@ -451,6 +451,8 @@ impl Run<'_> {
             mandatory: mandatory.iter().map(|m| m.to_string()).collect(),
             admin_message: input.admin_message.clone(),
             decision: recorded,
+            allowed_methods: allowed
+                .map(|methods| methods.iter().map(|m| m.name().to_string()).collect()),
         };
         self.proceed(terms).await
     }
@@ -539,9 +541,11 @@ impl Run<'_> {
                 &Default::default(),
             ));
         }
+        // The user's devices the policy's methods allow (all of them without a policy).
         let usable: Vec<&Value> = devices
             .iter()
             .filter(|d| d["status"] == "ACTIVE" && d["id"].is_string())
+            .filter(|d| terms.allow_device(d["type"].as_str().unwrap_or_default()))
             .collect();
         match (usable.as_slice(), terms.switches.backups.is_empty()) {
             ([], true) => Ok(end(Step::Failed {

@@ -1610,6 +1610,7 @@ mod tests {
             mandatory: vec!["VOICE".into()],
             admin_message: Some("Call the help desk".into()),
             decision: None,
+            allowed_methods: None,
         };
         // What the authentication journey hands over
         let state = RegistrationState::MethodSelection {

@@ -29,6 +29,20 @@ pub struct Terms {
     pub admin_message: Option<String>,
     /// The policy decision, when one was evaluated.
     pub decision: Option<PolicyDecision>,
+    /// The methods the decision allows, by the policy API's names (`None`: no policy, any
+    /// device of the user's): only devices that authenticate with one of them are offered.
+    pub allowed_methods: Option<Vec<String>>,
+}
+
+impl Terms {
+    /// Whether the terms let a device of PingOne type `kind` be used.
+    pub fn allow_device(&self, kind: &str) -> bool {
+        self.allowed_methods.as_ref().is_none_or(|allowed| {
+            crate::policy::Method::of_device_type(kind)
+                .iter()
+                .any(|method| allowed.iter().any(|name| name == method.name()))
+        })
+    }
 }
 
 /// The authentication journey between two calls.
@@ -132,5 +146,36 @@ impl RegistrationState {
             | RegistrationState::Attestation { resume, .. }
             | RegistrationState::PairingKey { resume, .. } => resume.as_ref(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(allowed: Option<&[&str]>) -> Terms {
+        Terms {
+            switches: Switches::default(),
+            mandatory: Vec::new(),
+            admin_message: None,
+            decision: None,
+            allowed_methods: allowed.map(|names| names.iter().map(|n| n.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn a_policys_methods_decide_which_devices_may_be_used() {
+        assert!(terms(None).allow_device("SMS"), "no policy: any device");
+        let app_only = terms(Some(&["SWIPE", "OTP", "NUMBER_MATCHING"]));
+        assert!(app_only.allow_device("MOBILE"));
+        for other in ["SMS", "VOICE", "EMAIL", "TOTP", "SECURITY_KEY", "SOMETHING_NEW"] {
+            assert!(!app_only.allow_device(other), "{other}");
+        }
+        let keys = terms(Some(&["WEBAUTHN", "WEBAUTHN_PLATFORM", "YUBIKEY"]));
+        for kind in ["SECURITY_KEY", "FIDO2", "PLATFORM", "YUBIKEY"] {
+            assert!(keys.allow_device(kind), "{kind}");
+        }
+        assert!(!keys.allow_device("MOBILE"));
+        assert!(!terms(Some(&[])).allow_device("MOBILE"), "none allowed: none offered");
     }
 }

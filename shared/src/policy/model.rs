@@ -218,6 +218,30 @@ impl Method {
     pub fn parse(name: &str) -> Option<Method> {
         Method::ALL.into_iter().find(|method| method.name() == name)
     }
+
+    /// The methods a device of PingOne type `kind` authenticates with: what a policy must
+    /// allow (one of them) for the device to be offered. The PingID app does four; a rescue
+    /// code is no device. [I] PingOne's `FIDO2` type counts as a security key.
+    pub fn of_device_type(kind: &str) -> &'static [Method] {
+        match kind {
+            "MOBILE" => &[
+                Method::Swipe,
+                Method::NumberMatching,
+                Method::Fingerprint,
+                Method::Otp,
+            ],
+            "SMS" => &[Method::Sms],
+            "VOICE" => &[Method::Voice],
+            "EMAIL" => &[Method::Email],
+            "TOTP" => &[Method::AuthenticatorApp],
+            "OATH_TOKEN" => &[Method::OathToken],
+            "YUBIKEY" => &[Method::Yubikey],
+            "SECURITY_KEY" | "FIDO2" => &[Method::Webauthn],
+            "PLATFORM" => &[Method::WebauthnPlatform],
+            "PINGID_DESKTOP_GEN2" | "DESKTOP" => &[Method::Desktop],
+            _ => &[],
+        }
+    }
 }
 
 /// The whole policy document: the policies in the order they are tried, the default last.

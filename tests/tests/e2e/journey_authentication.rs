@@ -556,9 +556,10 @@ async fn a_policy_approve_completes_without_a_challenge() {
 }
 
 #[tokio::test]
-async fn the_policys_methods_set_the_switches_the_flow_leaves_unset() {
+async fn the_policys_methods_choose_the_devices_and_the_switches_the_flow_leaves_unset() {
     let client = Client::start().await;
-    // The intranet away from the office: the policy allows the app and its code, no backups
+    // The intranet away from the office: the policy allows the app (push and its code), so
+    // neither her SMS nor her e-mail device is offered, nor any backup: straight to the push
     let phone = format!("/_sim/app/{}", demo::ALICE_MOBILE_DEVICE_ID);
     client
         .stack
@@ -568,25 +569,36 @@ async fn the_policys_methods_set_the_switches_the_flow_leaves_unset() {
         )
         .await;
     let intranet = json!({ "ip": "10.1.2.3", "applicationId": "intranet", "groups": [] });
-    let selection = client
+    let pending = client
         .begin(demo::ALICE_ID, json!({ "policy": intranet }))
         .await;
-    assert_eq!(step(&selection), "DEVICE_SELECTION", "{selection}");
-    assert_eq!(selection["backups"], json!([]));
-    let pending = client
-        .select(demo::ALICE_ID, &selection, demo::ALICE_MOBILE_DEVICE_ID)
-        .await;
+    assert_eq!(step(&pending), "PUSH_PENDING", "{pending}");
     // OTP allowed by the policy: Use Code is on
     assert_eq!(action_names(&pending), ["poll", "useCode", "cancel"]);
 
-    // The flow's variable wins: SMS backup on, Use Code off, whatever the policy says
+    // The flow's variables win: SMS backup on, Use Code off, whatever the policy says
     let selection = client
         .begin(
             demo::ALICE_ID,
             json!({ "policy": intranet, "SMSBackup": true, "useCode": false }),
         )
         .await;
+    assert_eq!(step(&selection), "DEVICE_SELECTION", "{selection}");
     assert_eq!(selection["backups"], json!(["SMS"]));
+    let offered: Vec<&Value> = selection["devices"].as_array().unwrap().iter().collect();
+    assert_eq!(offered.len(), 1, "{selection}");
+    assert_eq!(offered[0]["type"], "MOBILE");
+    // A device the policy does not allow is not found, like any device not offered
+    let response = client
+        .journey
+        .act(
+            demo::ALICE_ID,
+            &selection,
+            "select",
+            json!({ "deviceId": demo::ALICE_SMS_DEVICE_ID }),
+        )
+        .await;
+    failed(&response, 404, "NOT_FOUND");
     let pending = client
         .select(demo::ALICE_ID, &selection, demo::ALICE_MOBILE_DEVICE_ID)
         .await;
@@ -717,6 +729,7 @@ async fn an_expired_continuation_is_refused() {
             mandatory: Vec::new(),
             admin_message: None,
             decision: None,
+            allowed_methods: None,
         },
     );
     let issued = SystemTime::now() - LIFETIME - Duration::from_secs(60);

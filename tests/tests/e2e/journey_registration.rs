@@ -591,6 +591,7 @@ fn terms() -> Terms {
         mandatory: vec!["VOICE".into()],
         admin_message: None,
         decision: None,
+        allowed_methods: None,
     }
 }
 
