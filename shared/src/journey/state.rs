@@ -168,7 +168,14 @@ mod tests {
         assert!(terms(None).allow_device("SMS"), "no policy: any device");
         let app_only = terms(Some(&["SWIPE", "OTP", "NUMBER_MATCHING"]));
         assert!(app_only.allow_device("MOBILE"));
-        for other in ["SMS", "VOICE", "EMAIL", "TOTP", "SECURITY_KEY", "SOMETHING_NEW"] {
+        for other in [
+            "SMS",
+            "VOICE",
+            "EMAIL",
+            "TOTP",
+            "SECURITY_KEY",
+            "SOMETHING_NEW",
+        ] {
             assert!(!app_only.allow_device(other), "{other}");
         }
         let keys = terms(Some(&["WEBAUTHN", "WEBAUTHN_PLATFORM", "YUBIKEY"]));
@@ -176,6 +183,9 @@ mod tests {
             assert!(keys.allow_device(kind), "{kind}");
         }
         assert!(!keys.allow_device("MOBILE"));
-        assert!(!terms(Some(&[])).allow_device("MOBILE"), "none allowed: none offered");
+        assert!(
+            !terms(Some(&[])).allow_device("MOBILE"),
+            "none allowed: none offered"
+        );
     }
 }
