@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -51,12 +53,111 @@ const START_ATTEMPTS: usize = 3;
 /// Most messages one `ReceiveMessage` returns (SQS's limit, and Lambda's batch size here).
 const MAX_MESSAGES_PER_RECEIVE: i32 = 10;
 
-/// A running `moto_server`, killed when dropped. Each instance has its own empty state.
+/// A `moto_server` to create resources in: one of its own ([`Moto::start`]: killed when dropped,
+/// its state empty), or a handle on the test process's shared server ([`Moto::shared`]), whose
+/// resources carry a prefix of the handle's own so that tests sharing the server never meet.
 pub struct Moto {
     endpoint: String,
     secrets: aws_sdk_secretsmanager::Client,
     sqs: aws_sdk_sqs::Client,
-    process: Supervised,
+    server: Server,
+    /// Prepended to the name of every secret, table and queue created through this handle.
+    prefix: String,
+}
+
+enum Server {
+    Own(Supervised),
+    /// The shared server, which logs to this file.
+    Shared(PathBuf),
+}
+
+/// The test process's shared server: its endpoint and log, and the pipe whose closing (when the
+/// test process exits, however it exits) makes the wrapper shell kill it.
+struct SharedServer {
+    endpoint: String,
+    log: PathBuf,
+    _lifeline: std::sync::Mutex<std::process::ChildStdin>,
+    _wrapper: std::sync::Mutex<std::process::Child>,
+}
+
+static SHARED: tokio::sync::OnceCell<SharedServer> = tokio::sync::OnceCell::const_new();
+static HANDLES: AtomicUsize = AtomicUsize::new(0);
+
+/// Starts moto behind `sh`, which kills it once its stdin (a pipe from this process) closes: a
+/// server shared by the whole test process outlives every test's runtime and must not outlive
+/// the process.
+async fn start_shared() -> anyhow::Result<SharedServer> {
+    const WRAPPER: &str = r#"moto_server=$1; port=$2; log=$3
+"$moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 </dev/null &
+pid=$!
+read -r _line
+kill "$pid"
+wait "$pid"
+rm -f "$log""#;
+    let server = crate::venv_tool("moto_server")?;
+    let mut last_error = None;
+    for _ in 0..START_ATTEMPTS {
+        let port = free_port()?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let log =
+            std::env::temp_dir().join(format!("pingid-moto-{}-{port}.log", std::process::id()));
+        let mut wrapper = std::process::Command::new("sh")
+            .args(["-c", WRAPPER, "sh"])
+            .arg(&server)
+            .arg(port.to_string())
+            .arg(&log)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting the shared moto_server")?;
+        let lifeline = wrapper.stdin.take().context("the wrapper's stdin")?;
+        let http = shared::http::bare_builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let started = Instant::now();
+        let ready = loop {
+            if let Ok(response) = http.get(format!("{endpoint}/moto-api/")).send().await
+                && response.status().is_success()
+            {
+                break true;
+            }
+            if started.elapsed() > READY_TIMEOUT || wrapper.try_wait()?.is_some() {
+                break false;
+            }
+            tokio::time::sleep(READY_POLL).await;
+        };
+        // Only the server's own "Running on" line proves the endpoint is ours.
+        let mut ours = false;
+        for _ in 0..20 {
+            if ready && read_lines(&log).iter().any(|line| line.contains(&endpoint)) {
+                ours = true;
+                break;
+            }
+            tokio::time::sleep(READY_POLL).await;
+        }
+        if ours {
+            return Ok(SharedServer {
+                endpoint,
+                log,
+                _lifeline: std::sync::Mutex::new(lifeline),
+                _wrapper: std::sync::Mutex::new(wrapper),
+            });
+        }
+        drop(lifeline);
+        let _ = wrapper.wait();
+        last_error = Some(anyhow::anyhow!(
+            "the shared moto_server did not start on {endpoint}\n{}",
+            read_lines(&log).join("\n")
+        ));
+    }
+    Err(last_error.unwrap_or_else(|| anyhow::anyhow!("moto_server did not start")))
+}
+
+fn read_lines(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// An SQS queue in moto.
@@ -111,7 +212,8 @@ impl Moto {
                         secrets: moto_client!(aws_sdk_secretsmanager, &endpoint),
                         sqs: moto_client!(aws_sdk_sqs, &endpoint),
                         endpoint,
-                        process,
+                        server: Server::Own(process),
+                        prefix: String::new(),
                     });
                 }
                 Err(error) => last_error = Some(error),
@@ -120,9 +222,29 @@ impl Moto {
         Err(last_error.unwrap_or_else(|| anyhow::anyhow!("moto_server did not start")))
     }
 
+    /// A handle on the test process's shared server, started on first use: a server costs
+    /// about a second to start, and most tests need nothing of one but their own resources,
+    /// which this handle names apart from every other handle's. A test that stops the server
+    /// (an AWS outage) starts its own with [`Moto::start`].
+    pub async fn shared() -> anyhow::Result<Self> {
+        let server = SHARED.get_or_try_init(start_shared).await?;
+        let endpoint = server.endpoint.clone();
+        Ok(Self {
+            secrets: moto_client!(aws_sdk_secretsmanager, &endpoint),
+            sqs: moto_client!(aws_sdk_sqs, &endpoint),
+            endpoint,
+            server: Server::Shared(server.log.clone()),
+            prefix: format!("t{}-", HANDLES.fetch_add(1, Ordering::Relaxed)),
+        })
+    }
+
     /// Stops the server for good (an AWS outage, as the functions see it: connections refused).
+    /// Only a server of the test's own can be stopped.
     pub async fn stop(&self) -> anyhow::Result<()> {
-        self.process.stop().await.context("stopping moto_server")
+        match &self.server {
+            Server::Own(process) => process.stop().await.context("stopping moto_server"),
+            Server::Shared(_) => bail!("the shared moto_server cannot be stopped: use Moto::start"),
+        }
     }
 
     /// Deletes `secret_id` at once, without a recovery window: the next read is refused
@@ -162,6 +284,7 @@ impl Moto {
 
     /// Creates a secret with a string value and returns its ARN.
     pub async fn create_secret(&self, name: &str, value: &str) -> anyhow::Result<String> {
+        let name = &format!("{}{name}", self.prefix);
         let created = self
             .secrets
             .create_secret()
@@ -181,6 +304,7 @@ impl Moto {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
         };
+        let name = &format!("{}{name}", self.prefix);
         let client = moto_client!(aws_sdk_dynamodb, &self.endpoint);
         client
             .create_table()
@@ -241,6 +365,7 @@ impl Moto {
         name: &str,
         redrive_policy: Option<String>,
     ) -> anyhow::Result<Queue> {
+        let name = &format!("{}{name}", self.prefix);
         let mut request = self.sqs.create_queue().queue_name(name);
         if let Some(policy) = redrive_policy {
             request = request.attributes(QueueAttributeName::RedrivePolicy, policy);
@@ -362,9 +487,13 @@ impl Moto {
         REGION
     }
 
-    /// Every line moto logged so far (one per request served).
+    /// Every line moto logged so far (one per request served; the shared server's are every
+    /// test's).
     pub fn logs(&self) -> Vec<String> {
-        self.process.logs()
+        match &self.server {
+            Server::Own(process) => process.logs(),
+            Server::Shared(log) => read_lines(log),
+        }
     }
 }
 

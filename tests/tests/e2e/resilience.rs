@@ -215,8 +215,8 @@ async fn warm_with_short_lived_secrets(stack: &Stack) -> support::Function {
 
 #[tokio::test]
 async fn an_aws_outage_is_ridden_out_on_the_last_good_secret() {
-    // Given a warm function
-    let stack = Stack::start().await;
+    // Given a warm function, on an AWS of its own (the outage stops it)
+    let stack = Stack::start_with_own_moto().await;
     let devices = warm_with_short_lived_secrets(&stack).await;
     // When AWS goes away and the secret's lifetime passes
     stack.moto.stop().await.unwrap();

@@ -106,12 +106,25 @@ impl Stack {
 
     /// Like [`Stack::start`] with simulator settings.
     pub async fn start_with(config: SimConfig) -> Stack {
-        let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+        let moto = Moto::shared()
             .await
-            .expect("simulator starts");
+            .expect("moto starts (make test installs it)");
+        Self::on(config, moto).await
+    }
+
+    /// Like [`Stack::start`], on a moto server of the test's own, which the test may stop (an
+    /// AWS outage); every other stack shares one server and has resources of its own on it.
+    pub async fn start_with_own_moto() -> Stack {
         let moto = Moto::start()
             .await
             .expect("moto starts (make test installs it)");
+        Self::on(SimConfig::default(), moto).await
+    }
+
+    async fn on(config: SimConfig, moto: Moto) -> Stack {
+        let sim = Simulator::start(SocketAddr::from(([127, 0, 0, 1], 0)), config)
+            .await
+            .expect("simulator starts");
         let secret = json!({
             "envId": demo::ENV_ID,
             "clientId": demo::CLIENT_ID,
