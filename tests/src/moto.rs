@@ -66,7 +66,7 @@ pub struct Moto {
 }
 
 enum Server {
-    Own(Supervised),
+    Own(Box<Supervised>),
     /// The shared server, which logs to this file.
     Shared(PathBuf),
 }
@@ -212,7 +212,7 @@ impl Moto {
                         secrets: moto_client!(aws_sdk_secretsmanager, &endpoint),
                         sqs: moto_client!(aws_sdk_sqs, &endpoint),
                         endpoint,
-                        server: Server::Own(process),
+                        server: Server::Own(Box::new(process)),
                         prefix: String::new(),
                     });
                 }
