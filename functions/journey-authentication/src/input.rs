@@ -7,6 +7,8 @@ use shared::error::Problems;
 use shared::journey::actions::UserAction;
 use shared::journey::authentication::{Backup, Variables};
 use shared::journey::mandatory;
+use shared::policy::facts::parse_ip;
+use shared::policy::{Facts, LastTransaction};
 use shared::schema::{ORIGIN_PATTERN, OTP_PATTERN};
 use shared::secrets::Secret;
 
@@ -76,6 +78,58 @@ pub struct PolicyFacts {
     /// the user's groups (policy targets); [] for none
     #[field(max_items = 1000, items(max_length = 256))]
     pub groups: Option<Vec<String>>,
+    /// the last MFA as the flow keeps it for this browser and user: JSON (or base64url of it) with authTimestamp, ip, authMethod, location (the recent-authentication and new-device rules)
+    #[field(max_length = 4096)]
+    pub policy_recent_ping_one_cookie: Option<String>,
+    /// risk level from PingOne Protect (recorded in the audit line)
+    #[field(one_of = &["LOW", "MEDIUM", "HIGH"])]
+    pub risk_level: Option<String>,
+}
+
+/// The policy request of a start, once its facts parse.
+pub(crate) struct PolicyRequest {
+    /// The facts, but for the client's address when the request has none: the connection's is
+    /// taken then.
+    pub(crate) facts: Facts,
+    /// The application the audit line names.
+    pub(crate) application: Option<String>,
+    /// The risk level the audit line records.
+    pub(crate) risk_level: Option<String>,
+}
+
+impl PolicyFacts {
+    fn request(&self, problems: &mut Problems) -> PolicyRequest {
+        let ip = self.ip.as_deref().and_then(|text| {
+            let ip = parse_ip(text);
+            if ip.is_none() {
+                problems.add("policy.ip", "is not an IPv4 or IPv6 address");
+            }
+            ip
+        });
+        let last_transaction = self
+            .policy_recent_ping_one_cookie
+            .as_deref()
+            .and_then(|cookie| {
+                LastTransaction::from_cookie(cookie)
+                    .map_err(|problem| problems.add("policy.policyRecentPingOneCookie", problem))
+                    .ok()
+            });
+        PolicyRequest {
+            facts: Facts {
+                ip,
+                application_id: self.application_id.clone(),
+                application_name: self.application_name.clone(),
+                groups: self.groups.clone(),
+                last_transaction,
+                ..Facts::default()
+            },
+            application: self
+                .application_id
+                .clone()
+                .or(self.application_name.clone()),
+            risk_level: self.risk_level.clone(),
+        }
+    }
 }
 
 /// The validated `properties`. The subflow's variables keep the seed's spellings.
@@ -144,6 +198,7 @@ pub(crate) enum Call<'a> {
     Start {
         variables: Variables,
         mandatory: Vec<&'static str>,
+        policy: Option<Box<PolicyRequest>>,
     },
     Continue {
         token: &'a str,
@@ -209,7 +264,12 @@ impl Input {
                 Vec::new()
             }
         };
+        let policy = self
+            .policy
+            .as_ref()
+            .map(|facts| Box::new(facts.request(problems)));
         Some(Call::Start {
+            policy,
             variables: Variables {
                 sms_backup: self.sms_backup,
                 phone_backup: self.phone_backup,

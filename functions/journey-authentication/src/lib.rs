@@ -54,15 +54,15 @@ use shared::journey::{Answer, Journey};
 use shared::limits::Kind;
 use shared::pingone::Response;
 use shared::pingone::errors::attempts_left;
-use shared::policy::{Decision, Facts, audit, decide};
+use shared::policy::{Decision, audit, decide};
 use shared::secrets::Secret;
 use shared::{Error, FieldProblem, Handler, Invocation};
 
 mod input;
 mod output;
 
-use input::Call;
 pub use input::{ActionName, BackupName, Input, PolicyFacts};
+use input::{Call, PolicyRequest};
 
 /// The journey.
 pub struct AuthenticationJourney;
@@ -90,7 +90,8 @@ impl Handler for AuthenticationJourney {
             Call::Start {
                 variables,
                 mandatory,
-            } => journey.start(&input, variables, mandatory).await,
+                policy,
+            } => journey.start(&input, variables, mandatory, policy).await,
             Call::Continue { token, action } => journey.next(token, action).await,
         }
         .map(Output)
@@ -111,9 +112,10 @@ impl Run<'_> {
         input: &Input,
         variables: Variables,
         mandatory: Vec<&'static str>,
+        policy: Option<Box<PolicyRequest>>,
     ) -> Result<Answer<Step>, Error> {
-        let decision = match &input.policy {
-            Some(facts) => Some(self.policy(facts).await?),
+        let decision = match policy {
+            Some(request) => Some(self.policy(*request).await?),
             None => None,
         };
         let mut recorded = None;
@@ -151,40 +153,27 @@ impl Run<'_> {
         self.proceed(terms).await
     }
 
-    /// The policy decision on `facts`, audited under its evaluation id.
-    async fn policy(&self, facts: &PolicyFacts) -> Result<(String, Decision), Error> {
-        let ip = match &facts.ip {
-            Some(text) => Some(shared::policy::facts::parse_ip(text).ok_or_else(|| {
-                Error::Validation(vec![FieldProblem::new(
-                    "properties.policy.ip",
-                    "is not an IPv4 or IPv6 address",
-                )])
-            })?),
-            None => self
-                .invocation
-                .source_ip()
-                .map(shared::policy::facts::canonical_ip),
-        };
-        let facts_in = Facts {
-            ip,
-            application_id: facts.application_id.clone(),
-            application_name: facts.application_name.clone(),
-            groups: facts.groups.clone(),
-            now: shared::clock::unix_seconds(self.now),
-            ..Facts::default()
-        };
-        let decision = decide(self.invocation, self.user, facts_in).await?;
+    /// The policy decision on the request's facts, audited under its evaluation id.
+    async fn policy(&self, request: PolicyRequest) -> Result<(String, Decision), Error> {
+        let PolicyRequest {
+            mut facts,
+            application,
+            risk_level,
+        } = request;
+        // The connection's address when the flow gives none; never a header.
+        facts.ip = facts.ip.or(self
+            .invocation
+            .source_ip()
+            .map(shared::policy::facts::canonical_ip));
+        facts.now = shared::clock::unix_seconds(self.now);
+        let decision = decide(self.invocation, self.user, facts).await?;
         let id = uuid::Uuid::new_v4().to_string();
-        let application = facts
-            .application_id
-            .as_ref()
-            .or(facts.application_name.as_ref());
         audit(
             &id,
             self.user,
-            application.map(String::as_str),
+            application.as_deref(),
             &decision,
-            None,
+            risk_level.as_deref(),
         );
         Ok((id, decision))
     }

@@ -541,6 +541,33 @@ async fn a_policy_deny_ends_the_journey_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn a_recent_mfa_from_this_browser_completes_without_a_challenge() {
+    let client = Client::start().await;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    // The flow's record of her last MFA on this browser, a minute ago
+    let cookie = json!({ "authTimestamp": format!("{}", now - 60_000),
+                         "ip": "198.51.100.77", "authMethod": "SWIPE" })
+    .to_string();
+    let wiki = json!({ "ip": "198.51.100.20", "applicationId": "wiki", "groups": [] });
+    let mut recent = wiki.clone();
+    recent["policyRecentPingOneCookie"] = json!(cookie);
+    let done = client
+        .begin(demo::ALICE_ID, json!({ "policy": recent }))
+        .await;
+    assert_eq!(step(&done), "COMPLETED", "{done}");
+    assert_eq!(done["decision"]["action"], "APPROVE");
+    assert_eq!(client.authentications_started().await, 0);
+    // Without it, she authenticates
+    let selection = client
+        .begin(demo::ALICE_ID, json!({ "policy": wiki }))
+        .await;
+    assert_eq!(step(&selection), "DEVICE_SELECTION", "{selection}");
+}
+
+#[tokio::test]
 async fn a_policy_approve_completes_without_a_challenge() {
     let client = Client::start().await;
     let done = client
@@ -867,7 +894,10 @@ async fn every_input_problem_is_named_at_once() {
     // At the start: no user, an action's fields, a bad mandatory list
     let response = client
         .journey
-        .call(json!({ "action": "poll", "otp": "123456", "mandatoryAuthenticationMethods": "sms" }))
+        .call(
+            json!({ "action": "poll", "otp": "123456", "mandatoryAuthenticationMethods": "sms",
+                      "policy": { "ip": "not-an-address", "groups": [] } }),
+        )
         .await;
     let body = failed(&response, 400, "VALIDATION_FAILED");
     let found = problems(&body);
@@ -876,6 +906,7 @@ async fn every_input_problem_is_named_at_once() {
         "action",
         "otp",
         "mandatoryAuthenticationMethods",
+        "policy.ip",
     ] {
         assert!(
             found
