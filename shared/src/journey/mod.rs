@@ -1,10 +1,11 @@
 //! The two PingID subflows as journeys (issue 17): state machines a flow drives with a few
-//! calls, the product enforcing the rules between them. This module holds what both journeys
-//! share; the steps and the handlers come with the journeys themselves.
+//! calls, the product enforcing the rules between them. This module holds their rules that need
+//! no call; the handlers (`functions/journey-*`) gather the facts and make the calls.
 //!
 //! - [`authentication`]: the authentication journey's rules that need no call (switches,
 //!   mandatory methods, the policy's say);
-//! - [`registration`]: the methods a user may register, with what is paired and the room left;
+//! - [`registration`]: the device-registration journey's: the methods a user may register,
+//!   with what is paired and the room left, its steps and the actions each takes;
 //! - [`mandatory`]: the seed's `mandatoryAuthenticationMethods` variable, parsed exactly;
 //! - [`actions`]: the client's next move checked against the step, and the command it becomes;
 //! - [`steps`]: what each answer shows and the actions it offers, from PingOne's

@@ -1,7 +1,6 @@
 //! The device-registration journey's rules that need no call: which methods the user may
 //! register, with what is already paired and the room left under the environment's maximum;
-//! what each step shows and the actions it offers; which action a step takes; and how a
-//! destination is masked on the screen.
+//! what each step shows and the actions it offers; which action a step takes.
 //!
 //! The handler (`functions/journey-device-registration`) gathers the facts (the user's devices,
 //! the default policy, the MFA settings, PingOne's answers) and applies these.
