@@ -8,13 +8,16 @@
 //!   origin the ceremony ran on.
 //!
 //! A wrong passcode answers `400 INVALID_OTP` with the attempts left. Sent once, never retried;
-//! the passcode never appears in a log line.
+//! the passcode never appears in a log line. Each passcode is a guess counted against the user's
+//! allowance of passcode checks (`shared::limits`) before PingOne is called: PingOne stops a
+//! device after a few wrong ones, but devices can be created again and again.
 //!
 //! PingOne: `POST /environments/{envId}/users/{userId}/devices/{deviceId}`,
 //! `Content-Type: application/vnd.pingidentity.device.activate+json`.
 
 use serde::Deserialize;
 use serde_json::json;
+use shared::limits::Kind;
 use shared::pingone::DeviceOutput;
 use shared::schema::{ORIGIN_PATTERN, OTP_PATTERN};
 use shared::secrets::Secret;
@@ -117,7 +120,15 @@ impl Handler for ActivateDevice {
         invocation: &Invocation<'_>,
         input: Input,
     ) -> Result<DeviceOutput, Error> {
-        let body = match input.proof()? {
+        let proof = input.proof()?;
+        if let Proof::Otp { .. } = proof {
+            // A passcode checked is spent whatever the answer: guesses are what is counted.
+            let _spent = invocation
+                .limits()
+                .take(&input.user_id, Kind::OtpCheck)
+                .await?;
+        }
+        let body = match proof {
             Proof::Otp { otp, resync: false } => json!({ "otp": otp }),
             Proof::Otp { otp, resync: true } => json!({ "otp": otp, "oathResync": true }),
             Proof::Attestation {

@@ -118,6 +118,57 @@ async fn picking_the_app_at_device_selection_counts_as_a_push() {
 }
 
 #[tokio::test]
+async fn pairing_passcode_guesses_are_counted_across_devices() {
+    // Given bob pairing e-mail devices, one after another (PingOne stops each after a few
+    // wrong passcodes, but a new device can always be created)
+    let stack = Stack::start().await;
+    let create = stack.function("createDevicePingID").await;
+    let activate = stack.function("activateDevice").await;
+    let enroll = async |n: usize| {
+        let device = ok(&create
+            .call(
+                json!({ "userId": demo::BOB_ID, "workforceDeviceType": "EMAIL",
+                "email": format!("bob+{n}@example.com"), "status": "ACTIVATION_REQUIRED" }),
+            )
+            .await);
+        device["deviceId"].as_str().unwrap().to_string()
+    };
+    let guess = async |id: &str| {
+        activate
+            .call(json!({ "userId": demo::BOB_ID, "deviceId": id, "otp": "000000" }))
+            .await
+    };
+    // When ten wrong passcodes are typed, three per device
+    let mut guesses = 0;
+    let mut n = 0;
+    while guesses < 10 {
+        let id = enroll(n).await;
+        n += 1;
+        for _ in 0..3.min(10 - guesses) {
+            let response = guess(&id).await;
+            assert!(
+                [400, 409].contains(&response.status),
+                "a wrong passcode: {}",
+                response.body
+            );
+            guesses += 1;
+        }
+    }
+    // Then the eleventh, on a fresh device, is refused unchecked
+    let id = enroll(n).await;
+    const ACTIVATE: &str = "POST /v1/environments/{envId}/users/{userId}/devices/{deviceId}";
+    let checks = stack.stats(ACTIVATE).await;
+    limited(&guess(&id).await, 900);
+    assert_eq!(stack.stats(ACTIVATE).await, checks);
+    // while an attestation is no guess and goes through to PingOne
+    let response = activate
+        .call(json!({ "userId": demo::BOB_ID, "deviceId": id,
+            "attestation": "{}", "origin": "https://login.example.com" }))
+        .await;
+    assert_ne!(response.status, 429, "{}", response.body);
+}
+
+#[tokio::test]
 async fn passcode_guesses_are_counted_across_authentications() {
     // Given carol's authenticator app (nothing is sent: only the checks count)
     let stack = Stack::start().await;

@@ -1085,7 +1085,8 @@ fn dead_letter_and_redrive(t: &Template) -> Vec<String> {
 /// functions that send or check may update it (and nothing else may do more), and each limit is
 /// a parameter with the documented default.
 fn per_user_limits(t: &Template) -> Vec<String> {
-    const COUNTING: [&str; 7] = [
+    const COUNTING: [&str; 8] = [
+        "ActivateDeviceFunction",
         "AuthenticationJourneyFunction",
         "DeviceRegistrationJourneyFunction",
         "CreateDeviceAuthenticationPingIDFunction",
