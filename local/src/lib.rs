@@ -196,14 +196,18 @@ pub async fn start(config: LocalConfig) -> anyhow::Result<RunningLocal> {
         api_tokens: ApiTokens::single("local", &config.api_token),
         public_base: format!("http://localhost:{}", addr.port()),
     });
+    // One handler serves the three families of capability routes, each with its own list.
+    let family = |family: Family| {
+        any(call).with_state(Routes {
+            gateway: gateway.clone(),
+            family,
+        })
+    };
     let app = Router::new()
         .route("/health", get(health))
-        .route("/v1/pingid/{capability_id}", any(call_capability))
-        .route(
-            "/v1/pingid-legacy/{capability_id}",
-            any(call_legacy_capability),
-        )
-        .route("/v1/journeys/{journey}", any(call_journey))
+        .route("/v1/pingid/{capability_id}", family(Family::PingId))
+        .route("/v1/pingid-legacy/{capability_id}", family(Family::Legacy))
+        .route("/v1/journeys/{journey}", family(Family::Journeys))
         .route(
             "/v1/pingid-legacy/demo/{capability_id}",
             get(legacy_pages::start),
@@ -231,37 +235,37 @@ async fn not_found() -> Response {
     respond(&Reply::from_error(&error, &correlation_id), &correlation_id)
 }
 
-async fn call_capability(
-    State(gateway): State<Arc<Gateway>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(capability_id): Path<String>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    serve(
-        &gateway,
-        &gateway.capabilities,
-        &capability_id,
-        &method,
-        &headers,
-        body,
-        peer,
-    )
-    .await
+/// The routes of one family: `POST /v1/pingid/…`, `/v1/pingid-legacy/…` or `/v1/journeys/…`.
+#[derive(Clone, Copy)]
+enum Family {
+    PingId,
+    Legacy,
+    Journeys,
 }
 
-async fn call_legacy_capability(
-    State(gateway): State<Arc<Gateway>>,
+/// What a capability route's handler is given: the gateway, and which of its lists it serves.
+#[derive(Clone)]
+struct Routes {
+    gateway: Arc<Gateway>,
+    family: Family,
+}
+
+async fn call(
+    State(routes): State<Routes>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(capability_id): Path<String>,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let capabilities = &gateway.legacy_capabilities;
+    let gateway = &routes.gateway;
+    let capabilities = match routes.family {
+        Family::PingId => &gateway.capabilities,
+        Family::Legacy => &gateway.legacy_capabilities,
+        Family::Journeys => &gateway.journeys,
+    };
     serve(
-        &gateway,
+        gateway,
         capabilities,
         &capability_id,
         &method,
@@ -270,18 +274,6 @@ async fn call_legacy_capability(
         peer,
     )
     .await
-}
-
-async fn call_journey(
-    State(gateway): State<Arc<Gateway>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(journey): Path<String>,
-    method: Method,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let journeys = &gateway.journeys;
-    serve(&gateway, journeys, &journey, &method, &headers, body, peer).await
 }
 
 async fn serve(
