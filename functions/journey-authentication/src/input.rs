@@ -38,30 +38,6 @@ pub enum ActionName {
     Cancel,
 }
 
-/// The backups by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, shared::Values)]
-pub enum BackupName {
-    /// A text to the profile's phone.
-    #[serde(rename = "SMS")]
-    Sms,
-    /// A call to the profile's phone.
-    #[serde(rename = "VOICE")]
-    Voice,
-    /// An e-mail to the profile's address.
-    #[serde(rename = "EMAIL")]
-    Email,
-}
-
-impl From<BackupName> for Backup {
-    fn from(name: BackupName) -> Backup {
-        match name {
-            BackupName::Sms => Backup::Sms,
-            BackupName::Voice => Backup::Voice,
-            BackupName::Email => Backup::Email,
-        }
-    }
-}
-
 /// The facts a policy evaluation takes at the start (see `evalPolicyPingID`).
 #[derive(Debug, Deserialize, shared::Input)]
 #[serde(rename_all = "camelCase")]
@@ -181,7 +157,7 @@ pub struct Input {
     #[field(id)]
     pub device_id: Option<String>,
     /// select: a backup, one of those listed
-    pub backup: Option<BackupName>,
+    pub backup: Option<Backup>,
     /// otp, useCode: the passcode the user typed
     #[field(max_length = 64, pattern = OTP_PATTERN)]
     pub otp: Option<Secret<String>>,
@@ -321,7 +297,7 @@ impl Input {
         let action = match name {
             ActionName::Select => match (&self.device_id, self.backup) {
                 (Some(id), None) => Some(UserAction::SelectDevice(id.clone())),
-                (None, Some(backup)) => Some(UserAction::SelectBackup(backup.into())),
+                (None, Some(backup)) => Some(UserAction::SelectBackup(backup)),
                 (Some(_), Some(_)) => {
                     problems.add("backup", "select takes a deviceId or a backup, not both");
                     None

@@ -34,7 +34,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use shared::journey::registration::allowed_types;
+use shared::journey::registration::{allowed_types, default_policy};
 use shared::pingone::{DevicesOutput, Headers, PingOneCalls};
 use shared::schema::Documented;
 use shared::schema::output::{
@@ -290,16 +290,7 @@ async fn policy(pingone: &PingOneCalls<'_>, id: Option<&str>) -> Result<Value, E
         return Ok(pingone.read_policy(id).await?.body);
     }
     let listed = pingone.list_policies().await?.body;
-    listed
-        .pointer("/_embedded/deviceAuthenticationPolicies")
-        .and_then(Value::as_array)
-        .and_then(|policies| {
-            policies
-                .iter()
-                .find(|policy| policy.get("default").and_then(Value::as_bool) == Some(true))
-        })
-        .cloned()
-        .ok_or_else(|| Error::UpstreamInvalid("no default device authentication policy".into()))
+    default_policy(&listed).cloned()
 }
 
 impl Handler for ReadAllDevices {

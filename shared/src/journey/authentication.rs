@@ -10,7 +10,7 @@ use crate::policy::{Action, Method};
 
 /// The backups the subflow template can offer, each sent to the user's profile phone or
 /// address (never to one the flow names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, crate::Values)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Backup {
     /// A passcode by text to the profile's phone (`SMSBackup`).
