@@ -488,13 +488,7 @@ async fn a_prompting_policy_asks_for_a_device_first() {
 #[tokio::test]
 async fn an_authenticator_code_typed_up_front_completes_at_once() {
     let flow = Flow::start().await;
-    let code = flow
-        .stack
-        .sim_get(&format!("/_sim/totp/{}", demo::CAROL_TOTP_DEVICE_ID))
-        .await["otp"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = flow.stack.totp_code(demo::CAROL_TOTP_DEVICE_ID).await;
     let (_, status) = flow
         .start_authentication(json!({ "userId": demo::CAROL_ID, "otp": code }))
         .await;

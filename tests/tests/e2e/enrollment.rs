@@ -116,10 +116,7 @@ impl Enrollment {
     /// The current TOTP code of a device, after moving past the code used last.
     async fn next_totp(&self, device_id: &str) -> String {
         self.stack.advance_clock(30).await;
-        self.stack.sim_get(&format!("/_sim/totp/{device_id}")).await["otp"]
-            .as_str()
-            .expect("a code")
-            .to_string()
+        self.stack.totp_code(device_id).await
     }
 
     /// A fresh OTP from one of the seeded YubiKeys.

@@ -185,10 +185,7 @@ async fn bob_registers_an_authenticator_app_from_the_key_shown() {
     );
     // The app set up with that key shows its code
     let device = client.waiting_device().await;
-    let code = client.stack.sim_get(&format!("/_sim/totp/{device}")).await["otp"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = client.stack.totp_code(&device).await;
     let done = client
         .take(demo::BOB_ID, &pending, "otp", json!({ "otp": code }))
         .await;

@@ -318,6 +318,14 @@ impl Stack {
             .expect("an OTP was delivered")
     }
 
+    /// The code the authenticator app (or OATH token) of device `device_id` shows now.
+    pub async fn totp_code(&self, device_id: &str) -> String {
+        self.sim_get(&format!("/_sim/totp/{device_id}")).await["otp"]
+            .as_str()
+            .expect("the app shows a code")
+            .to_string()
+    }
+
     /// Decides the pending push of `device_authentication_id`.
     pub async fn push(&self, device_authentication_id: &str, decision: &str) {
         self.sim_post(
