@@ -71,22 +71,10 @@ impl Continuations {
         sealed::seal(&self.key, VERSION, &binding(journey, user_id), &sealed)
     }
 
-    /// The step of `token`, when it is a continuation of `journey` for `user_id`, unexpired at
-    /// `now` and not redeemed before; it is then spent.
-    pub async fn redeem<S: DeserializeOwned>(
-        &self,
-        journey: Journey,
-        user_id: &str,
-        token: &str,
-        now: SystemTime,
-        used: &dyn UsedOnce,
-    ) -> Result<S, Error> {
-        self.open(journey, user_id, token, now)?.spend(used).await
-    }
-
-    /// The continuation `token` opened and checked, not spent yet: a journey checks the
-    /// client's action against the step first, so a mistake in the action (a field missing, an
-    /// action the step does not offer) leaves the continuation usable.
+    /// The continuation `token` opened and checked (a continuation of `journey` for `user_id`,
+    /// unexpired at `now`), not spent yet: a journey checks the client's action against the step
+    /// first, so a mistake in the action (a field missing, an action the step does not offer)
+    /// leaves the continuation usable; [`Opened::spend`] then spends it.
     pub fn open<S: DeserializeOwned>(
         &self,
         journey: Journey,
@@ -167,6 +155,20 @@ mod tests {
     fn step() -> Step {
         Step {
             device_authentication_id: "0f6c2d1e-1111-4000-8000-000000000001".into(),
+        }
+    }
+
+    // Opens a token and spends it, as a journey does once the action is accepted.
+    impl Continuations {
+        async fn redeem<S: DeserializeOwned>(
+            &self,
+            journey: Journey,
+            user_id: &str,
+            token: &str,
+            now: SystemTime,
+            used: &dyn UsedOnce,
+        ) -> Result<S, Error> {
+            self.open(journey, user_id, token, now)?.spend(used).await
         }
     }
 
