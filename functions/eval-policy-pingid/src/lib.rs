@@ -400,7 +400,7 @@ impl Handler for EvalPolicy {
             application,
             risk_level,
         } = input.request(invocation.source_ip(), now)?;
-        let decision = decide(invocation, &input.user_id, facts).await?;
+        let decision = decide(invocation, &input.user_id, facts).await?.decision;
         let id = uuid::Uuid::new_v4().to_string();
         audit(
             &id,

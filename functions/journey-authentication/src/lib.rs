@@ -54,14 +54,14 @@ use shared::journey::{Answer, Journey};
 use shared::limits::Kind;
 use shared::pingone::Response;
 use shared::pingone::errors::attempts_left;
-use shared::policy::{Decision, audit, decide};
+use shared::policy::{Decided, audit, decide};
 use shared::secrets::Secret;
 use shared::{Error, FieldProblem, Handler, Invocation};
 
 mod input;
 mod output;
 
-pub use input::{ActionName, BackupName, Input, PolicyFacts};
+pub use input::{ActionName, Input, PolicyFacts};
 use input::{Call, PolicyRequest};
 
 /// The journey.
@@ -114,9 +114,12 @@ impl Run<'_> {
         mandatory: Vec<&'static str>,
         policy: Option<Box<PolicyRequest>>,
     ) -> Result<Answer<Step>, Error> {
-        let decision = match policy {
-            Some(request) => Some(self.policy(*request).await?),
-            None => None,
+        let (decision, device_list) = match policy {
+            Some(request) => {
+                let (id, decided) = self.policy(*request).await?;
+                (Some((id, decided.decision)), decided.device_list)
+            }
+            None => (None, None),
         };
         let mut recorded = None;
         if let Some((id, decision)) = &decision {
@@ -150,11 +153,11 @@ impl Run<'_> {
             allowed_methods: allowed
                 .map(|methods| methods.iter().map(|m| m.name().to_string()).collect()),
         };
-        self.proceed(terms).await
+        self.proceed(terms, device_list).await
     }
 
     /// The policy decision on the request's facts, audited under its evaluation id.
-    async fn policy(&self, request: PolicyRequest) -> Result<(String, Decision), Error> {
+    async fn policy(&self, request: PolicyRequest) -> Result<(String, Decided), Error> {
         let PolicyRequest {
             mut facts,
             application,
@@ -166,24 +169,37 @@ impl Run<'_> {
             .source_ip()
             .map(shared::policy::facts::canonical_ip));
         facts.now = shared::clock::unix_seconds(self.now);
-        let decision = decide(self.invocation, self.user, facts).await?;
+        let decided = decide(self.invocation, self.user, facts).await?;
         let id = uuid::Uuid::new_v4().to_string();
         audit(
             &id,
             self.user,
             application.as_deref(),
-            &decision,
+            &decided.decision,
             risk_level.as_deref(),
         );
-        Ok((id, decision))
+        Ok((id, decided))
     }
 
     /// After the start, or back from registering a mandatory method: the mandatory methods,
-    /// then device selection or the one device.
-    async fn proceed(&self, terms: Terms) -> Result<Answer<Step>, Error> {
-        let listed = self.invocation.pingone().list_devices(self.user).await?;
+    /// then device selection or the one device. `device_list`: the user's device list when the
+    /// policy already read it in this call; otherwise it is read here.
+    async fn proceed(
+        &self,
+        terms: Terms,
+        device_list: Option<Value>,
+    ) -> Result<Answer<Step>, Error> {
+        let listed = match device_list {
+            Some(body) => body,
+            None => {
+                self.invocation
+                    .pingone()
+                    .list_devices(self.user)
+                    .await?
+                    .body
+            }
+        };
         let devices: Vec<Value> = listed
-            .body
             .pointer("/_embedded/devices")
             .and_then(Value::as_array)
             .cloned()
@@ -310,7 +326,8 @@ impl Run<'_> {
                 }
             }
             Command::Read => self.read(state).await,
-            Command::Resume => self.proceed(state.terms).await,
+            // A device was just paired: the list is read afresh.
+            Command::Resume => self.proceed(state.terms, None).await,
             Command::Cancel => {
                 if let Some(id) = &state.authentication_id {
                     self.abandon(id).await;

@@ -133,6 +133,15 @@ pub fn mobile_devices(list: &Value) -> Vec<MobileDevice> {
         .collect()
 }
 
+/// A decision, and the user's device list (PingOne's body) when a rule read it: a caller that
+/// needs the list too does not read it a second time.
+pub struct Decided {
+    /// The decision.
+    pub decision: Decision,
+    /// PingOne's device list of the user, when a rule needed the devices and PingOne answered.
+    pub device_list: Option<Value>,
+}
+
 /// The decision for `user_id` on `facts`, fetching what the applicable rules need: the user's
 /// PingID app devices (one PingOne read) and the push counter (the per-user limits table), each
 /// only when a rule reaches for it. A fact that cannot be fetched is unavailable, and the rule
@@ -141,22 +150,37 @@ pub async fn decide(
     invocation: &crate::Invocation<'_>,
     user_id: &str,
     mut facts: Facts,
-) -> Result<Decision, crate::Error> {
+) -> Result<Decided, crate::Error> {
     let store = invocation.policies().ok_or_else(|| {
         crate::Error::ConfigUnavailable(
             "no policy document configured (PINGID_POLICY_SECRET_ID)".into(),
         )
     })?;
+    let mut device_list = None;
     let set = match store.current().await {
-        Err(unavailable) => return Ok(Decision::without_policy(&unavailable.0)),
+        Err(unavailable) => {
+            return Ok(Decided {
+                decision: Decision::without_policy(&unavailable.0),
+                device_list,
+            });
+        }
         Ok(set) => set,
     };
     loop {
         match evaluate(&set, &facts) {
-            Outcome::Decided(decision) => return Ok(decision),
+            Outcome::Decided(decision) => {
+                return Ok(Decided {
+                    decision,
+                    device_list,
+                });
+            }
             Outcome::Needs(Need::Devices) => {
                 facts.devices = match invocation.pingone().list_devices(user_id).await {
-                    Ok(response) => Fetched::Known(mobile_devices(&response.body)),
+                    Ok(response) => {
+                        let devices = Fetched::Known(mobile_devices(&response.body));
+                        device_list = Some(response.body);
+                        devices
+                    }
                     Err(error) => {
                         tracing::warn!(code = error.code(), error = %error, "the user's devices could not be read");
                         Fetched::Unavailable

@@ -593,6 +593,14 @@ async fn the_policys_methods_choose_the_devices_and_the_switches_the_flow_leaves
         .begin(demo::ALICE_ID, json!({ "policy": intranet }))
         .await;
     assert_eq!(step(&pending), "PUSH_PENDING", "{pending}");
+    // The office rule read her devices; the journey used that list rather than reading it again
+    assert_eq!(
+        client
+            .stack
+            .stats("GET /v1/environments/{envId}/users/{userId}/devices")
+            .await,
+        1
+    );
     // OTP allowed by the policy: Use Code is on
     assert_eq!(action_names(&pending), ["poll", "useCode", "cancel"]);
 
